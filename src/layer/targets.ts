@@ -1,0 +1,59 @@
+/** What a layer zip is built for: CPU architecture (Lambda's names) and flavor (DESIGN.md §2). */
+export const ARCHES = ['x86_64', 'arm64'] as const;
+export type Arch = (typeof ARCHES)[number];
+
+export const FLAVORS = ['slim', 'standalone'] as const;
+export type Flavor = (typeof FLAVORS)[number];
+
+export const LAYER_NAME_DEFAULT = 'loki-lambda';
+
+/** The extension's registered name: Lambda requires it to equal the file name in /opt/extensions. */
+export const EXTENSION_NAME = 'loki-lambda';
+
+/** Node.js runtimes whose own `/var/lang/bin/node` runs the slim flavor's bundle. */
+export const SLIM_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
+
+/**
+ * Runtimes the standalone flavor serves: every Amazon Linux 2023 runtime (glibc 2.34). Official Node
+ * binaries need glibc >= 2.28, so Amazon Linux 2 runtimes (glibc 2.26) are excluded on purpose.
+ * Lambda accepts at most 15 CompatibleRuntimes per layer version.
+ */
+export const STANDALONE_RUNTIMES = [
+  'nodejs20.x',
+  'nodejs22.x',
+  'nodejs24.x',
+  'python3.12',
+  'python3.13',
+  'python3.14',
+  'java21',
+  'java25',
+  'dotnet8',
+  'dotnet10',
+  'ruby3.3',
+  'ruby3.4',
+  'provided.al2023',
+] as const;
+
+/** Runtimes on Amazon Linux 2 (glibc 2.26): no flavor of loki-lambda can run there. */
+export const AMAZON_LINUX_2_RUNTIMES = [
+  'nodejs18.x',
+  'nodejs16.x',
+  'python3.8',
+  'python3.9',
+  'python3.10',
+  'python3.11',
+  'java8.al2',
+  'java11',
+  'java17',
+  'dotnet6',
+  'ruby3.2',
+  'provided.al2',
+] as const;
+
+export function runtimesFor(flavor: Flavor): readonly string[] {
+  return flavor === 'slim' ? SLIM_RUNTIMES : STANDALONE_RUNTIMES;
+}
+
+export function layerZipName(flavor: Flavor, arch: Arch): string {
+  return `loki-lambda-${flavor}-${arch}.zip`;
+}
