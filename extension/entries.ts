@@ -1,0 +1,98 @@
+import { formatPlatformEvent } from './platform-lines.js';
+import { stringField, type TelemetryEvent } from './telemetry.js';
+
+export const SOURCES = ['function', 'platform', 'extension'] as const;
+export type Source = (typeof SOURCES)[number];
+
+/** One log line on its way to Loki. Plain data: the buffer and encoder need nothing else. */
+export interface LogEntry {
+  readonly source: Source;
+  /** Milliseconds since the epoch, from the Telemetry event's `time`. */
+  readonly timeMs: number;
+  /** Nanoseconds added within the millisecond so that entries of one stream stay distinct. */
+  readonly nanosInMs: number;
+  readonly line: string;
+  readonly requestId: string | undefined;
+  /** Approximate bytes this entry holds in memory and on the wire. */
+  readonly sizeBytes: number;
+}
+
+/** Loki's default max_line_size: longer lines are truncated here, with a marker, rather than rejected there. */
+export const MAX_LINE_BYTES = 256 * 1024;
+/** Fixed per-entry overhead counted on top of the line (timestamp, metadata, bookkeeping). */
+const ENTRY_OVERHEAD_BYTES = 64;
+const NANOS_PER_MS = 1_000_000;
+
+/**
+ * Turns Telemetry events into log entries. Holds the little state that needs: the request in
+ * progress (text-format function lines carry no request id) and the last timestamp per stream.
+ */
+export class EntryMaker {
+  private currentRequestId: string | undefined;
+  private readonly lastTime = new Map<Source, { timeMs: number; nanosInMs: number }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Returns the entry for an event, or undefined for an event type that carries no log. */
+  make(event: TelemetryEvent): LogEntry | undefined {
+    const source = sourceOf(event.type);
+    if (source === undefined) return undefined;
+    if (event.type === 'platform.start') this.currentRequestId = stringField(event.record, 'requestId');
+    const requestId =
+      source === 'platform'
+        ? stringField(event.record, 'requestId')
+        : source === 'function'
+          ? (stringField(event.record, 'requestId') ?? this.currentRequestId)
+          : undefined;
+    const line = truncateLine(wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record)));
+    const { timeMs, nanosInMs } = this.distinctTime(source, parseTime(event.time, this.now));
+    return { source, timeMs, nanosInMs, line, requestId, sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES };
+  }
+
+  /** Gives entries that share a millisecond increasing nanoseconds, so Loki does not merge equal lines. */
+  private distinctTime(source: Source, timeMs: number): { timeMs: number; nanosInMs: number } {
+    const last = this.lastTime.get(source);
+    const nanosInMs = last !== undefined && last.timeMs === timeMs ? Math.min(last.nanosInMs + 1, NANOS_PER_MS - 1) : 0;
+    const time = { timeMs, nanosInMs };
+    if (last === undefined || timeMs >= last.timeMs) this.lastTime.set(source, time);
+    return time;
+  }
+}
+
+function sourceOf(type: string): Source | undefined {
+  if (type === 'function') return 'function';
+  if (type === 'extension') return 'extension';
+  if (type.startsWith('platform.')) return 'platform';
+  return undefined;
+}
+
+/** Function and extension records as written: strings as-is, JSON-format records as compact JSON. */
+function recordLine(record: unknown): string {
+  if (typeof record === 'string') return record.endsWith('\n') ? record.slice(0, -1) : record;
+  return JSON.stringify(record) ?? '';
+}
+
+function parseTime(time: string, now: () => number): number {
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? ms : now();
+}
+
+/** Lone surrogates cannot be encoded as UTF-8; replace them instead of sending invalid bytes. */
+function wellFormed(line: string): string {
+  return line.isWellFormed() ? line : line.toWellFormed();
+}
+
+export function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Cuts a line to MAX_LINE_BYTES on a character boundary and says how much was cut. */
+export function truncateLine(line: string, maxBytes = MAX_LINE_BYTES): string {
+  if (line.length * 3 <= maxBytes) return line; // cannot exceed: at most 3 UTF-8 bytes per UTF-16 unit
+  const bytes = Buffer.from(line, 'utf8');
+  if (bytes.length <= maxBytes) return line;
+  const marker = ` …[truncated by loki-lambda: ${bytes.length} bytes, limit ${maxBytes}]`;
+  let end = maxBytes - byteLength(marker);
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--; // back to the start of a UTF-8 character
+  return bytes.subarray(0, end).toString('utf8') + marker;
+}
