@@ -99,16 +99,41 @@ export function parseConfig(env: Env): ConfigResult {
     return Number(raw);
   };
 
-  const pushUrl = parsePushUrl(required(ENV_VARS.endpointUrl, 'the Loki base URL, e.g. https://loki.example.com'), problems);
-  const application = labelValue(ENV_VARS.application, required(ENV_VARS.application, 'the application label'), problems);
-  const environment = labelValue(ENV_VARS.environment, required(ENV_VARS.environment, 'the environment label'), problems);
-  const auth = parseAuth(read(ENV_VARS.bearerToken), read(ENV_VARS.username), read(ENV_VARS.password), problems);
+  const pushUrl = parsePushUrl(
+    required(ENV_VARS.endpointUrl, 'the Loki base URL, e.g. https://loki.example.com'),
+    problems,
+  );
+  const application = labelValue(
+    ENV_VARS.application,
+    required(ENV_VARS.application, 'the application label'),
+    problems,
+  );
+  const environment = labelValue(
+    ENV_VARS.environment,
+    required(ENV_VARS.environment, 'the environment label'),
+    problems,
+  );
+  const auth = parseAuth(
+    read(ENV_VARS.bearerToken),
+    read(ENV_VARS.username),
+    read(ENV_VARS.password),
+    problems,
+  );
   const tenantId = read(ENV_VARS.tenantId);
-  if (tenantId !== undefined && (!TENANT_ID_PATTERN.test(tenantId) || tenantId === '.' || tenantId === '..')) {
+  if (
+    tenantId !== undefined &&
+    (!TENANT_ID_PATTERN.test(tenantId) || tenantId === '.' || tenantId === '..')
+  ) {
     problems.push(`${ENV_VARS.tenantId} must be 1 to 150 characters of letters, digits and !-_.*'()`);
   }
   const extraLabels = parseExtraLabels(read(ENV_VARS.extraLabels), problems);
-  const flushStrategy = oneOf(ENV_VARS.flushStrategy, read(ENV_VARS.flushStrategy), FLUSH_STRATEGIES, 'auto', problems);
+  const flushStrategy = oneOf(
+    ENV_VARS.flushStrategy,
+    read(ENV_VARS.flushStrategy),
+    FLUSH_STRATEGIES,
+    'auto',
+    problems,
+  );
   const flushIntervalMs = integer(
     ENV_VARS.flushIntervalMs,
     FLUSH_INTERVAL_MS_DEFAULT,
@@ -194,7 +219,9 @@ function parseAuth(
     return { kind: 'none' };
   }
   if (token !== undefined && username !== undefined) {
-    problems.push(`set either ${ENV_VARS.bearerToken} or ${ENV_VARS.username}/${ENV_VARS.password}, not both`);
+    problems.push(
+      `set either ${ENV_VARS.bearerToken} or ${ENV_VARS.username}/${ENV_VARS.password}, not both`,
+    );
     return { kind: 'none' };
   }
   if (token !== undefined) return { kind: 'bearer', token };
@@ -202,7 +229,10 @@ function parseAuth(
   return { kind: 'none' };
 }
 
-function parseExtraLabels(raw: string | undefined, problems: string[]): ReadonlyArray<readonly [string, string]> {
+function parseExtraLabels(
+  raw: string | undefined,
+  problems: string[],
+): ReadonlyArray<readonly [string, string]> {
   if (raw === undefined) return [];
   const parts = raw.split(',').map((part) => part.trim());
   if (parts.length % 2 !== 0) {
@@ -219,11 +249,15 @@ function parseExtraLabels(raw: string | undefined, problems: string[]): Readonly
     } else if (name.startsWith('__')) {
       problems.push(`${ENV_VARS.extraLabels}: label name "${name}" is reserved (names starting with __)`);
     } else if (seen.has(name)) {
-      problems.push(`${ENV_VARS.extraLabels}: label "${name}" is set twice or is one of ${RESERVED_LABEL_NAMES.join(', ')}`);
+      problems.push(
+        `${ENV_VARS.extraLabels}: label "${name}" is set twice or is one of ${RESERVED_LABEL_NAMES.join(', ')}`,
+      );
     } else if (value === '') {
       problems.push(`${ENV_VARS.extraLabels}: label "${name}" has an empty value`);
     } else if (value.length > MAX_LABEL_VALUE_LENGTH) {
-      problems.push(`${ENV_VARS.extraLabels}: the value of "${name}" must be at most ${MAX_LABEL_VALUE_LENGTH} characters`);
+      problems.push(
+        `${ENV_VARS.extraLabels}: the value of "${name}" must be at most ${MAX_LABEL_VALUE_LENGTH} characters`,
+      );
     }
     seen.add(name);
     labels.push([name, value]);
@@ -241,7 +275,9 @@ function parseLogTypes(raw: string | undefined, problems: string[]): readonly Lo
   const types = raw.split(',').map((type) => type.trim().toLowerCase());
   const unknown = types.filter((type) => !(LOG_TYPES as readonly string[]).includes(type));
   if (unknown.length > 0 || types.length === 0) {
-    problems.push(`${ENV_VARS.logTypes} must be a comma-separated list of ${LOG_TYPES.join(', ')}, got "${raw}"`);
+    problems.push(
+      `${ENV_VARS.logTypes} must be a comma-separated list of ${LOG_TYPES.join(', ')}, got "${raw}"`,
+    );
     return LOG_TYPES_DEFAULT;
   }
   return [...new Set(types as LogType[])];

@@ -44,7 +44,9 @@ export class EntryMaker {
         : source === 'function'
           ? (stringField(event.record, 'requestId') ?? this.currentRequestId)
           : undefined;
-    const line = truncateLine(wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record)));
+    const line = truncateLine(
+      wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record)),
+    );
     const { timeMs, nanosInMs } = this.distinctTime(source, parseTime(event.time, this.now));
     return { source, timeMs, nanosInMs, line, requestId, sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES };
   }
@@ -52,7 +54,8 @@ export class EntryMaker {
   /** Gives entries that share a millisecond increasing nanoseconds, so Loki does not merge equal lines. */
   private distinctTime(source: Source, timeMs: number): { timeMs: number; nanosInMs: number } {
     const last = this.lastTime.get(source);
-    const nanosInMs = last !== undefined && last.timeMs === timeMs ? Math.min(last.nanosInMs + 1, NANOS_PER_MS - 1) : 0;
+    const nanosInMs =
+      last !== undefined && last.timeMs === timeMs ? Math.min(last.nanosInMs + 1, NANOS_PER_MS - 1) : 0;
     const time = { timeMs, nanosInMs };
     if (last === undefined || timeMs >= last.timeMs) this.lastTime.set(source, time);
     return time;
@@ -95,4 +98,16 @@ export function truncateLine(line: string, maxBytes = MAX_LINE_BYTES): string {
   let end = maxBytes - byteLength(marker);
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--; // back to the start of a UTF-8 character
   return bytes.subarray(0, end).toString('utf8') + marker;
+}
+
+/** A line of loki-lambda's own (e.g. how many entries the buffer bound dropped), on the extension stream. */
+export function noticeEntry(line: string, nowMs: number): LogEntry {
+  return {
+    source: 'extension',
+    timeMs: nowMs,
+    nanosInMs: 0,
+    line,
+    requestId: undefined,
+    sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES,
+  };
 }

@@ -45,7 +45,11 @@ export function formatPlatformEvent(event: TelemetryEvent): string {
     case 'platform.restoreRuntimeDone':
       return join('RESTORE_RUNTIME_DONE', statusPart(r, true));
     case 'platform.restoreReport':
-      return join('RESTORE_REPORT', ms('Restore Duration', numberField(metrics, 'durationMs')), statusPart(r, true));
+      return join(
+        'RESTORE_REPORT',
+        ms('Restore Duration', numberField(metrics, 'durationMs')),
+        statusPart(r, true),
+      );
     case 'platform.extension':
       return join(
         'EXTENSION',

@@ -74,7 +74,14 @@ function writeEntry(writer: protobuf.Writer, entry: LogEntry, metadata: EntryMet
   const seconds = Math.floor(entry.timeMs / 1000);
   const nanos = (entry.timeMs - seconds * 1000) * 1_000_000 + entry.nanosInMs;
   writer.uint32(TAG_ENTRIES).fork();
-  writer.uint32(TAG_TIMESTAMP).fork().uint32(TAG_SECONDS).int64(seconds).uint32(TAG_NANOS).int32(nanos).ldelim();
+  writer
+    .uint32(TAG_TIMESTAMP)
+    .fork()
+    .uint32(TAG_SECONDS)
+    .int64(seconds)
+    .uint32(TAG_NANOS)
+    .int32(nanos)
+    .ldelim();
   writer.uint32(TAG_LINE).string(entry.line);
   if (entry.requestId !== undefined) writePair(writer, 'request_id', entry.requestId);
   if (metadata.functionVersion !== undefined) writePair(writer, 'function_version', metadata.functionVersion);

@@ -34,7 +34,9 @@ function isEvent(item: unknown): item is TelemetryEvent {
 
 /** A record field read defensively: telemetry is input we do not control. */
 export function field(record: unknown, name: string): unknown {
-  return typeof record === 'object' && record !== null ? (record as Record<string, unknown>)[name] : undefined;
+  return typeof record === 'object' && record !== null
+    ? (record as Record<string, unknown>)[name]
+    : undefined;
 }
 
 export function stringField(record: unknown, name: string): string | undefined {

@@ -1,0 +1,78 @@
+import type { LogEntry } from './entries.js';
+import type { EntryBuffer } from './entry-buffer.js';
+import type { Logger } from './logger.js';
+import type { PushOutcome } from './loki-push.js';
+
+/** Uncompressed bytes per push request: large enough to be cheap, small enough for any Loki limit. */
+export const MAX_PUSH_BYTES = 1024 * 1024;
+
+export interface FlushResult {
+  readonly sent: number;
+  readonly rejected: number;
+  /** True when Loki could not take everything in time; the rest stays buffered. */
+  readonly incomplete: boolean;
+}
+
+export interface FlusherDeps {
+  readonly buffer: EntryBuffer;
+  /** Encodes and sends one batch, with retries, within the deadline. */
+  readonly send: (entries: readonly LogEntry[], deadlineMs: number) => Promise<PushOutcome>;
+  /** The entry reporting entries the buffer bound dropped, shipped once Loki accepts again. */
+  readonly dropNotice: (entries: number, bytes: number) => LogEntry;
+  readonly now: () => number;
+  readonly log: Logger;
+}
+
+/** Drains the buffer to Loki in batches; one flush at a time, each bounded by its deadline. */
+export class Flusher {
+  private running: Promise<unknown> = Promise.resolve();
+  private lastFailure: string | undefined;
+
+  constructor(private readonly deps: FlusherDeps) {}
+
+  flush(deadlineMs: number): Promise<FlushResult> {
+    const result = this.running.then(() => this.drain(deadlineMs));
+    this.running = result.catch(() => undefined);
+    return result;
+  }
+
+  private async drain(deadlineMs: number): Promise<FlushResult> {
+    const { buffer, log } = this.deps;
+    let sent = 0;
+    let rejected = 0;
+    while (buffer.length > 0) {
+      if (this.deps.now() >= deadlineMs) return { sent, rejected, incomplete: true };
+      const batch = buffer.take(MAX_PUSH_BYTES);
+      const outcome = await this.deps.send(batch, deadlineMs);
+      if (outcome.kind === 'accepted') {
+        sent += batch.length;
+        this.recovered();
+      } else if (outcome.kind === 'rejected') {
+        rejected += batch.length;
+        log.warn(
+          `Loki rejected a push of ${batch.length} entries (HTTP ${outcome.status}): ${outcome.reason}`,
+        );
+      } else {
+        buffer.putBack(batch);
+        // One line per outage, not one per attempt: the buffer keeps the entries for the next chance.
+        if (this.lastFailure === undefined) {
+          log.warn(`cannot push to Loki, keeping ${buffer.length} entries for later: ${outcome.reason}`);
+        } else {
+          log.debug(`push still failing (${buffer.length} entries buffered): ${outcome.reason}`);
+        }
+        this.lastFailure = outcome.reason;
+        return { sent, rejected, incomplete: true };
+      }
+    }
+    return { sent, rejected, incomplete: false };
+  }
+
+  private recovered(): void {
+    if (this.lastFailure !== undefined) {
+      this.deps.log.info('Loki accepts pushes again');
+      this.lastFailure = undefined;
+    }
+    const dropped = this.deps.buffer.takeDropReport();
+    if (dropped) this.deps.buffer.add(this.deps.dropNotice(dropped.entries, dropped.bytes));
+  }
+}

@@ -1,0 +1,112 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The body, read up to ERROR_BODY_LIMIT_BYTES (errors only need their first words). */
+  readonly body: string;
+}
+
+/** POSTs a body; rejects on a network error or when timeoutMs passes without a full response. */
+export type HttpPost = (
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: Uint8Array,
+  timeoutMs: number,
+) => Promise<HttpResponse>;
+
+export const ERROR_BODY_LIMIT_BYTES = 1024;
+
+/** Error codes of a keep-alive socket the server closed while we were not looking (e.g. frozen). */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+export class HttpTimeoutError extends Error {
+  override readonly name = 'HttpTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no response within ${timeoutMs} ms`);
+  }
+}
+
+/**
+ * A POST over one keep-alive connection per protocol. A request that fails on a reused socket with a
+ * reset is retried once on a fresh connection: after a Lambda freeze the old socket may be dead.
+ */
+export function createHttpPost(): { post: HttpPost; close: () => void } {
+  const agents = {
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 1 }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 1 }),
+  };
+  const post: HttpPost = async (url, headers, body, timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    try {
+      return await postOnce(url, headers, body, timeoutMs, agents);
+    } catch (error) {
+      const remaining = deadline - Date.now();
+      if (isStaleSocket(error) && remaining > 0) return postOnce(url, headers, body, remaining, agents);
+      throw error;
+    }
+  };
+  return {
+    post,
+    close: () => {
+      agents['http:'].destroy();
+      agents['https:'].destroy();
+    },
+  };
+}
+
+interface StaleSocketMarker {
+  reusedSocket?: boolean;
+}
+
+function isStaleSocket(error: unknown): boolean {
+  const e = error as NodeJS.ErrnoException & StaleSocketMarker;
+  return e?.reusedSocket === true && e.code !== undefined && STALE_SOCKET_CODES.has(e.code);
+}
+
+function postOnce(
+  url: string,
+  headers: Readonly<Record<string, string>>,
+  body: Uint8Array,
+  timeoutMs: number,
+  agents: { 'http:': http.Agent; 'https:': https.Agent },
+): Promise<HttpResponse> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const transport = target.protocol === 'https:' ? https : http;
+    const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:'];
+    const request = transport.request(target, {
+      method: 'POST',
+      agent,
+      headers: { ...headers, 'Content-Length': String(body.byteLength) },
+    });
+    const timer = setTimeout(() => request.destroy(new HttpTimeoutError(timeoutMs)), Math.max(1, timeoutMs));
+    request.on('error', (error: Error & StaleSocketMarker) => {
+      clearTimeout(timer);
+      error.reusedSocket = request.reusedSocket;
+      reject(error);
+    });
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      response.on('data', (chunk: Buffer) => {
+        // Read everything so the socket can be reused, keep only the start.
+        if (kept < ERROR_BODY_LIMIT_BYTES) {
+          chunks.push(chunk);
+          kept += chunk.length;
+        }
+      });
+      response.on('end', () => {
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).subarray(0, ERROR_BODY_LIMIT_BYTES).toString('utf8');
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: text });
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    request.end(body);
+  });
+}

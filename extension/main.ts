@@ -1,0 +1,74 @@
+/**
+ * Composition root of the Lambda extension: the only module that reads process.env, creates clients
+ * and exits. Registers before loading the shipping pipeline, because Lambda's init phase waits for
+ * every extension to register.
+ */
+import { describeConfigProblems, parseConfig } from './config.js';
+import { EXTENSION_NAME } from './constants.js';
+import { runIdleLoop } from './event-loop.js';
+import { createLogger } from './logger.js';
+import { RuntimeApiClient } from './runtime-api.js';
+
+const write = (line: string): void => {
+  process.stdout.write(line);
+};
+
+async function main(): Promise<number> {
+  const runtimeApiHost = process.env.AWS_LAMBDA_RUNTIME_API;
+  if (runtimeApiHost === undefined || runtimeApiHost === '') {
+    write(
+      'loki-lambda: AWS_LAMBDA_RUNTIME_API is not set; this program runs inside AWS Lambda as a layer extension\n',
+    );
+    return 1;
+  }
+  const configResult = parseConfig(process.env);
+  const runtimeApi = new RuntimeApiClient(runtimeApiHost);
+  await runtimeApi.register(EXTENSION_NAME);
+  const next = () => runtimeApi.next();
+
+  if (!configResult.ok) {
+    write(`${describeConfigProblems(configResult.problems)}\n`);
+    await runIdleLoop(next);
+    return 0;
+  }
+  const { config } = configResult;
+  const log = createLogger(write, config.debug);
+  const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
+    import('./shipper.js'),
+    import('./http-post.js'),
+    import('./telemetry-listener.js'),
+  ]);
+  const http = createHttpPost();
+  try {
+    await runShipper({
+      config,
+      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
+      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+      userAgent: `loki-lambda (node ${process.version})`,
+      next,
+      subscribe: (subscription) => runtimeApi.subscribeTelemetry(subscription),
+      listen: (port, onEvents) => startTelemetryListener(port, onEvents, log),
+      post: http.post,
+      log,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+    });
+  } catch (error) {
+    // Shipping cannot start (e.g. the listener port is taken): say so once, keep the function working.
+    write(`loki-lambda: cannot ship logs, the function runs normally: ${(error as Error).message}\n`);
+    await runIdleLoop(next);
+  } finally {
+    http.close();
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    // Only registration or the Runtime API itself can end up here: Lambda reports the extension failure.
+    write(`loki-lambda: ${(error as Error).message}\n`);
+    process.exit(1);
+  },
+);
