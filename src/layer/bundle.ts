@@ -7,6 +7,8 @@ import { build } from 'esbuild';
 export interface ExtensionBundle {
   readonly code: Uint8Array;
   readonly sourceMap: Uint8Array;
+  /** Every source file bundled, relative to the project root (`node_modules/...` for packages). */
+  readonly inputs: readonly string[];
 }
 
 export const BUNDLE_FILE_NAME = 'index.mjs';
@@ -25,6 +27,7 @@ export function findExtensionEntry(fromDir = dirname(fileURLToPath(import.meta.u
 
 /** Bundles the extension into one file with no runtime node_modules (Node built-ins stay external). */
 export async function bundleExtension(entry = findExtensionEntry()): Promise<ExtensionBundle> {
+  const root = join(dirname(entry), '..');
   const result = await build({
     entryPoints: [entry],
     bundle: true,
@@ -33,17 +36,19 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     target: 'node18',
     minify: true,
     sourcemap: 'external',
-    // Keep the source map free of absolute paths so the bundle is the same on every machine.
+    // Keep the source map free of absolute paths so the bundle is the same on every machine: sources
+    // are relative to the output file, which sits (virtually) in <root>/loki-lambda/ as in the layer.
     sourceRoot: '',
     sourcesContent: false,
     legalComments: 'none',
     write: false,
-    outfile: `/loki-lambda/${BUNDLE_FILE_NAME}`,
-    absWorkingDir: join(dirname(entry), '..'),
+    outfile: join(root, 'loki-lambda', BUNDLE_FILE_NAME),
+    absWorkingDir: root,
+    metafile: true,
     logLevel: 'silent',
   });
   const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
   if (!code || !map) throw new Error('esbuild produced no bundle for the extension');
-  return { code: code.contents, sourceMap: map.contents };
+  return { code: code.contents, sourceMap: map.contents, inputs: Object.keys(result.metafile.inputs).sort() };
 }

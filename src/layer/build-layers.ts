@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { BUNDLE_FILE_NAME, bundleExtension, type ExtensionBundle } from './bundle.js';
+import { BUNDLE_PATH, LAUNCHER_PATH, LAUNCHER_SCRIPT, NODE_BINARY_PATH, PAYLOAD_DIR } from './launcher.js';
+import { loadNodeBinary, type NodeBinary } from './node-binary.js';
+import { createNpmRunner, type NpmRunner } from './npm.js';
+import { ARCHES, type Arch, FLAVORS, type Flavor, layerZipName } from './targets.js';
+import { createDeterministicZip, EXECUTABLE_MODE, FILE_MODE, type ZipFile } from './zip.js';
+
+export { defaultCacheDir } from './cache-dir.js';
+
+/** One layer zip written by `buildLayers`. */
+export interface BuiltLayer {
+  readonly flavor: Flavor;
+  readonly arch: Arch;
+  /** Absolute path of the zip. */
+  readonly path: string;
+  readonly sizeBytes: number;
+  readonly sha256Hex: string;
+  /** The same digest in base64: what Lambda shows as a layer version's `Content.CodeSha256`. */
+  readonly sha256Base64: string;
+  /** The Node.js version inside a standalone layer; null for slim. */
+  readonly nodeVersion: string | null;
+}
+
+export interface BuildLayersOptions {
+  readonly arches: readonly Arch[];
+  readonly flavors: readonly Flavor[];
+  readonly outDir: string;
+  /** Where verified Node tarballs are kept between builds (see `defaultCacheDir`). */
+  readonly cacheDir: string;
+  /** Runs npm to download a Node tarball; defaults to the user's npm in the current directory. */
+  readonly runNpm?: NpmRunner;
+  readonly onProgress?: (message: string) => void;
+  /** The extension's entry point; defaults to this package's `extension/main.ts`. */
+  readonly extensionEntry?: string;
+}
+
+export class OutDirError extends Error {
+  override readonly name = 'OutDirError';
+}
+
+export const SOURCE_MAP_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}.map`;
+export const NODE_LICENSE_PATH = `${PAYLOAD_DIR}/node.LICENSE`;
+
+/** The files of one layer (DESIGN.md §2), with their modes. */
+export function layerFiles(bundle: ExtensionBundle, node: NodeBinary | null): ZipFile[] {
+  const files: ZipFile[] = [
+    { path: LAUNCHER_PATH, content: Buffer.from(LAUNCHER_SCRIPT), mode: EXECUTABLE_MODE },
+    { path: BUNDLE_PATH, content: bundle.code, mode: FILE_MODE },
+    { path: SOURCE_MAP_PATH, content: bundle.sourceMap, mode: FILE_MODE },
+  ];
+  if (node) {
+    files.push({ path: NODE_BINARY_PATH, content: node.binary, mode: EXECUTABLE_MODE });
+    files.push({ path: NODE_LICENSE_PATH, content: node.license, mode: FILE_MODE });
+  }
+  return files;
+}
+
+async function prepareOutDir(outDir: string): Promise<void> {
+  try {
+    await mkdir(outDir, { recursive: true });
+    await access(outDir, constants.W_OK);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new OutDirError(
+      `Cannot write to the output directory ${outDir} (${reason}); choose a writable directory with --out-dir.`,
+      { cause: error },
+    );
+  }
+}
+
+/** Writes through a temporary file so that a zip on disk is always complete. */
+async function writeAtomically(path: string, content: Buffer): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, content);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Keeps the canonical order (ARCHES, FLAVORS) and drops duplicates. */
+function selected<T extends string>(all: readonly T[], wanted: readonly T[]): T[] {
+  return all.filter((value) => wanted.includes(value));
+}
+
+/**
+ * Bundles the extension once and writes one deterministic layer zip per flavor and arch into
+ * `outDir` as `loki-lambda-<flavor>-<arch>.zip`. Standalone layers get the pinned Node binary, from
+ * the cache or downloaded with npm (and then cached).
+ */
+export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLayer[]> {
+  const { cacheDir, onProgress } = options;
+  const outDir = resolve(options.outDir);
+  const flavors = selected(FLAVORS, options.flavors);
+  const arches = selected(ARCHES, options.arches);
+  // Only a composition root should default to the process's own environment; this default is for
+  // callers (publish, deploy) that have no reason to change how npm runs.
+  const runNpm = options.runNpm ?? createNpmRunner(process.cwd(), process.env);
+
+  await prepareOutDir(outDir);
+  onProgress?.('Bundling the extension');
+  const bundle = await bundleExtension(options.extensionEntry);
+
+  const built: BuiltLayer[] = [];
+  for (const flavor of flavors) {
+    for (const arch of arches) {
+      const node =
+        flavor === 'standalone' ? await loadNodeBinary(arch, { cacheDir, runNpm, onProgress }) : null;
+      const name = layerZipName(flavor, arch);
+      onProgress?.(`Writing ${name}`);
+      const zip = await createDeterministicZip(layerFiles(bundle, node));
+      const path = join(outDir, name);
+      await writeAtomically(path, zip);
+      const digest = createHash('sha256').update(zip).digest();
+      built.push({
+        flavor,
+        arch,
+        path,
+        sizeBytes: zip.length,
+        sha256Hex: digest.toString('hex'),
+        sha256Base64: digest.toString('base64'),
+        nodeVersion: node?.version ?? null,
+      });
+    }
+  }
+  return built;
+}
