@@ -3,7 +3,7 @@
  * and exits. Registers before loading the shipping pipeline, because Lambda's init phase waits for
  * every extension to register.
  */
-import { describeConfigProblems, parseConfig } from './config.js';
+import { describeConfigProblems, type LokiAuth, parseConfig } from './config.js';
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLogger } from './logger.js';
@@ -32,7 +32,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = configResult;
-  const log = createLogger(write, config.debug);
+  const log = createLogger(write, config.debug, secretsOf(config.auth));
   const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
     import('./shipper.js'),
     import('./http-post.js'),
@@ -62,6 +62,13 @@ async function main(): Promise<number> {
     http.close();
   }
   return 0;
+}
+
+function secretsOf(auth: LokiAuth): string[] {
+  if (auth.kind === 'bearer') return [auth.token];
+  if (auth.kind === 'basic')
+    return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
+  return [];
 }
 
 main().then(

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
+import type { LambdaEmulator } from '../support/lambda-emulator.js';
+import { type LokiReceiver, type ReceivedEntry, startLokiReceiver } from '../support/loki-receiver.js';
+
+let receiver: LokiReceiver | undefined;
+let emulator: LambdaEmulator | undefined;
+
+afterEach(async () => {
+  await emulator?.close();
+  await receiver?.close();
+  emulator = undefined;
+  receiver = undefined;
+});
+
+const FUNCTION_NAME = 'checkout';
+
+function bySource(entries: readonly ReceivedEntry[], source: string): ReceivedEntry[] {
+  return entries.filter((e) => e.labels.source === source);
+}
+
+describe('the bundled extension under the Lambda emulator', () => {
+  it('delivers every line of 100 invocations exactly once, in order, with labels, timestamps and request ids', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, { LOKI_EXTRA_LABELS: 'team,payments', LOKI_FLUSH_STRATEGY: 'end' }),
+      { functionName: FUNCTION_NAME },
+    );
+    const requestIds: string[] = [];
+
+    for (let i = 0; i < 100; i++) {
+      const json = { timestamp: new Date().toISOString(), level: 'INFO', message: `json ${i}` };
+      const result = await emulator.invoke({ logs: [`text line ${i}`, json, `text line ${i} again`] });
+      requestIds.push(result.requestId);
+      expect(result.timedOut).toBe(false);
+    }
+    const shutdown = await emulator.shutdown();
+
+    // What the function wrote, as Lambda's telemetry carried it: text as is, JSON records compact.
+    let requestId = '';
+    const expected = emulator.events().flatMap((event) => {
+      if (event.type === 'platform.start') requestId = (event.record as { requestId: string }).requestId;
+      if (event.type !== 'function') return [];
+      return [
+        { line: typeof event.record === 'string' ? event.record : JSON.stringify(event.record), requestId },
+      ];
+    });
+    expect(expected).toHaveLength(300);
+
+    const functionLines = bySource(receiver.entries(), 'function');
+    expect(functionLines.map((e) => ({ line: e.line, requestId: e.metadata.request_id }))).toEqual(expected);
+    expect(functionLines[0]?.labels).toEqual({
+      application: 'shop',
+      environment: 'test',
+      function: FUNCTION_NAME,
+      source: 'function',
+      team: 'payments',
+    });
+    expect(functionLines[0]?.metadata.function_version).toBe('$LATEST');
+    const timestamps = functionLines.map((e) => e.timestampNs);
+    expect([...timestamps].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(timestamps);
+    expect(new Set(timestamps).size).toBe(timestamps.length);
+    const platform = bySource(receiver.entries(), 'platform').map((e) => e.line);
+    for (const requestId of requestIds) {
+      expect(platform).toContain(`START RequestId: ${requestId} Version: $LATEST`);
+      expect(platform).toContain(`END RequestId: ${requestId}`);
+      expect(platform.filter((line) => line.startsWith(`REPORT RequestId: ${requestId}\t`))).toHaveLength(1);
+    }
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
+  }, 120_000);
+
+  it('has each invocation’s lines in Loki when the invocation ends (flush strategy end)', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+
+    const result = await emulator.invoke({ logs: ['before the end'], durationMs: 50 });
+
+    const lines = receiver.entries().map((e) => e.line);
+    expect(lines).toContain('before the end');
+    expect(lines).toContain(`END RequestId: ${result.requestId}`);
+  });
+
+  it('uses the event time of each Telemetry event as the entry timestamp', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+
+    await emulator.invoke({ logs: ['stamped'] });
+    await emulator.shutdown();
+
+    const event = emulator.events().find((e) => e.type === 'function' && e.record === 'stamped');
+    const entry = receiver.entries().find((e) => e.line === 'stamped');
+    expect(entry?.timestampNs).toBe(BigInt(Date.parse(event?.time ?? '')) * 1_000_000n);
+  });
+
+  it('pushes the last invocation’s report before exiting at SHUTDOWN, before the deadline', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+    const result = await emulator.invoke({ logs: ['last words'] });
+
+    const shutdown = await emulator.shutdown({ reason: 'spindown', deadlineInMs: 2000 });
+
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true });
+    expect(receiver.entries().map((e) => e.line)).toContainEqual(
+      expect.stringMatching(`^REPORT RequestId: ${result.requestId}\t`),
+    );
+  });
+
+  it('keeps the function working when misconfigured, and says what is wrong in one line', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension({
+      LOKI_ENDPOINT_URL: 'ftp://nowhere',
+      LOKI_EXTRA_LABELS: 'bad-name,x',
+      LOKI_BEARER_TOKEN: 'misconfigured-secret-token',
+      LOKI_LISTENER_PORT: '0',
+    });
+
+    const results = [await emulator.invoke({ logs: ['a'] }), await emulator.invoke({ logs: ['b'] })];
+    const shutdown = await emulator.shutdown();
+
+    expect(results.map((r) => r.timedOut)).toEqual([false, false]);
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true });
+    const lines = emulator.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^loki-lambda: configuration error, logs will NOT be shipped/);
+    expect(lines[0]).toContain('LOKI_ENDPOINT_URL must use http:// or https://');
+    expect(lines[0]).toContain('LOKI_APPLICATION_LABEL is required');
+    expect(lines[0]).toContain('LOKI_ENV_LABEL is required');
+    expect(lines[0]).toContain('label name "bad-name"');
+    expect(emulator.output()).not.toContain('misconfigured-secret-token');
+    expect(receiver.requests()).toHaveLength(0);
+  });
+
+  it('never prints the token or the password, even with LOKI_DEBUG', async () => {
+    receiver = await startLokiReceiver({ auth: { bearerToken: 'tok-SECRET-123' }, tenantRequired: true });
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, {
+        LOKI_BEARER_TOKEN: 'tok-SECRET-123',
+        LOKI_TENANT_ID: 'team-a',
+        LOKI_DEBUG: 'true',
+      }),
+    );
+    await emulator.invoke({ logs: ['with auth'] });
+    await receiver.inject({ kind: 'status', status: 401, body: 'bad token tok-SECRET-123?', times: 1 });
+    await emulator.invoke({ logs: ['rejected'] });
+    await emulator.shutdown();
+
+    expect(receiver.entries().map((e) => e.line)).toContain('with auth');
+    expect(receiver.entries()[0]?.tenant).toBe('team-a');
+    expect(emulator.output()).toContain('[debug]');
+    expect(emulator.output()).not.toContain('tok-SECRET-123');
+  });
+
+  it('ships with basic auth', async () => {
+    receiver = await startLokiReceiver({ auth: { username: 'loki-user', password: 'pa55-SECRET' } });
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, { LOKI_USERNAME: 'loki-user', LOKI_PASSWORD: 'pa55-SECRET', LOKI_DEBUG: 'true' }),
+    );
+
+    await emulator.invoke({ logs: ['basic'] });
+    await emulator.shutdown();
+
+    expect(receiver.entries().map((e) => e.line)).toContain('basic');
+    expect(emulator.output()).not.toContain('pa55-SECRET');
+  });
+});
