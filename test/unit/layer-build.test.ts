@@ -1,0 +1,177 @@
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli.js';
+import type { CliIo } from '../../src/io.js';
+import { buildLayers, OutDirError } from '../../src/layer/build-layers.js';
+import type { NpmRunner } from '../../src/layer/npm.js';
+import { readZip } from '../../src/layer/read-zip.js';
+
+let work: string;
+let entry: string;
+
+const npmMustNotRun: NpmRunner = async () => {
+  throw new Error('npm must not run for the slim flavor');
+};
+
+function captureIo(cwd: string): CliIo & { out: () => string; err: () => string } {
+  let out = '';
+  let err = '';
+  const sink = (append: (s: string) => void) =>
+    new Writable({
+      write(chunk, _encoding, done) {
+        append(String(chunk));
+        done();
+      },
+    });
+  return {
+    stdout: sink((s) => {
+      out += s;
+    }),
+    stderr: sink((s) => {
+      err += s;
+    }),
+    env: { HOME: join(cwd, 'home') },
+    cwd,
+    out: () => out,
+    err: () => err,
+  };
+}
+
+beforeEach(async () => {
+  work = await mkdtemp(join(tmpdir(), 'loki-lambda-build-'));
+  // A stand-in extension, so these tests do not depend on the real one.
+  entry = join(work, 'src', 'extension', 'main.ts');
+  await mkdir(join(work, 'src', 'extension'), { recursive: true });
+  await writeFile(entry, 'const greeting: string = "hello";\nconsole.log(greeting);\n');
+});
+afterEach(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('buildLayers', () => {
+  it('writes one slim zip per architecture with the launcher, bundle and source map, and no Node', async () => {
+    const progress: string[] = [];
+
+    const layers = await buildLayers({
+      arches: ['arm64', 'x86_64'],
+      flavors: ['slim'],
+      outDir: join(work, 'out'),
+      cacheDir: join(work, 'cache'),
+      runNpm: npmMustNotRun,
+      extensionEntry: entry,
+      onProgress: (message) => progress.push(message),
+    });
+
+    expect(layers.map((l) => [l.flavor, l.arch, l.path, l.nodeVersion])).toEqual([
+      ['slim', 'x86_64', join(work, 'out', 'loki-lambda-slim-x86_64.zip'), null],
+      ['slim', 'arm64', join(work, 'out', 'loki-lambda-slim-arm64.zip'), null],
+    ]);
+    const zip = await readFile(layers[0]!.path);
+    expect(readZip(zip).map((e) => `${e.name} ${e.mode.toString(8)}`)).toEqual([
+      'extensions/ 755',
+      'extensions/loki-lambda 755',
+      'loki-lambda/ 755',
+      'loki-lambda/index.mjs 644',
+      'loki-lambda/index.mjs.map 644',
+    ]);
+    expect(progress).toEqual([
+      'Bundling the extension',
+      'Writing loki-lambda-slim-x86_64.zip',
+      'Writing loki-lambda-slim-arm64.zip',
+    ]);
+  });
+
+  it('reports the size and the SHA-256 of each zip as written, in hex and in base64 like Lambda', async () => {
+    const [layer] = await buildLayers({
+      arches: ['x86_64'],
+      flavors: ['slim'],
+      outDir: join(work, 'out'),
+      cacheDir: join(work, 'cache'),
+      runNpm: npmMustNotRun,
+      extensionEntry: entry,
+    });
+
+    const zip = await readFile(layer!.path);
+    const digest = createHash('sha256').update(zip).digest();
+    expect(layer!.sizeBytes).toBe(zip.length);
+    expect(layer!.sha256Hex).toBe(digest.toString('hex'));
+    expect(layer!.sha256Base64).toBe(digest.toString('base64'));
+  });
+
+  it('keeps the source map free of the machine’s absolute paths', async () => {
+    const [layer] = await buildLayers({
+      arches: ['x86_64'],
+      flavors: ['slim'],
+      outDir: join(work, 'out'),
+      cacheDir: join(work, 'cache'),
+      runNpm: npmMustNotRun,
+      extensionEntry: entry,
+    });
+
+    const map = readZip(await readFile(layer!.path)).find((e) => e.name === 'loki-lambda/index.mjs.map')!;
+    const parsed = JSON.parse(map.content().toString()) as { sources: string[] };
+    expect(parsed.sources).toEqual(['../extension/main.ts']);
+    expect(map.content().toString()).not.toContain(work);
+  });
+
+  it('refuses an output directory it cannot create, naming the flag to change', async () => {
+    await writeFile(join(work, 'a-file'), '');
+
+    const attempt = buildLayers({
+      arches: ['x86_64'],
+      flavors: ['slim'],
+      outDir: join(work, 'a-file', 'layers'),
+      cacheDir: join(work, 'cache'),
+      runNpm: npmMustNotRun,
+      extensionEntry: entry,
+    });
+
+    await expect(attempt).rejects.toThrow(OutDirError);
+    await expect(attempt).rejects.toThrow(/Cannot write to the output directory .*a-file\/layers.*--out-dir/);
+  });
+});
+
+describe('loki-lambda build (bad input)', () => {
+  it.each([
+    [['--arch', 'x86'], 'unknown --arch "x86": use x86_64 or arm64'],
+    [['--arch', 'x86_64,amd64'], 'unknown --arch "amd64": use x86_64 or arm64'],
+    [['--flavor', 'fat'], 'unknown --flavor "fat": use slim or standalone'],
+  ])('exits with the usage code for %j and says what to use', async (args, message) => {
+    const io = captureIo(work);
+
+    const code = await run(['build', ...args, '--out-dir', join(work, 'out')], io);
+
+    expect(code).toBe(2);
+    expect(io.err()).toBe(`loki-lambda build: ${message}\n`);
+    expect(io.out()).toBe('');
+  });
+
+  it('exits with the usage code for an output directory that cannot be written', async () => {
+    await writeFile(join(work, 'a-file'), '');
+    const io = captureIo(work);
+
+    const code = await run(['build', '--flavor', 'slim', '--out-dir', 'a-file/layers'], io);
+
+    expect(code).toBe(2);
+    expect(io.err()).toMatch(/^loki-lambda build: Cannot write to the output directory .*--out-dir\.\n$/);
+  });
+});
+
+describe('loki-lambda build (output)', () => {
+  it('prints each zip’s path relative to the working directory, its size and SHA-256, without a spinner', async () => {
+    const io = captureIo(work);
+
+    const code = await run(['build', '--flavor', 'slim', '--arch', 'x86_64', '--out-dir', 'layers'], io);
+
+    expect(io.err()).toBe('');
+    expect(code).toBe(0);
+    const lines = io.out().trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^layers\/loki-lambda-slim-x86_64\.zip {2}\d+\.\d KiB {2}sha256:[0-9a-f]{64}$/);
+    expect(lines[1]).toBe('slim: Node.js runtimes only (nodejs20.x, nodejs22.x, nodejs24.x)');
+    expect(io.out()).not.toContain('\u001b');
+  });
+});
