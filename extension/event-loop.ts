@@ -19,6 +19,8 @@ export interface EventLoopDeps {
   readonly next: () => Promise<ExtensionEvent>;
   readonly tracker: TelemetryTracker;
   readonly flush: (deadlineMs: number) => Promise<FlushResult>;
+  /** True while Loki recently failed: pushes that are not required wait for the cooldown to pass. */
+  readonly coolingDown: () => boolean;
   readonly pendingEntries: () => number;
   readonly policy: FlushPolicy;
   readonly flushIntervalMs: number;

@@ -23,12 +23,26 @@ export interface FlusherDeps {
   readonly log: Logger;
 }
 
+/** After a failed flush, skip optional pushes for this long, doubling up to the maximum. */
+export const FAILURE_COOLDOWN_INITIAL_MS = 1_000;
+export const FAILURE_COOLDOWN_MAX_MS = 16_000;
+
 /** Drains the buffer to Loki in batches; one flush at a time, each bounded by its deadline. */
 export class Flusher {
   private running: Promise<unknown> = Promise.resolve();
   private lastFailure: string | undefined;
+  private cooldownMs = 0;
+  private retryNotBeforeMs = 0;
 
   constructor(private readonly deps: FlusherDeps) {}
+
+  /**
+   * True while Loki recently failed: a push in an invocation's critical path would most likely only
+   * add billed time. Wall-clock based, so it holds across freezes.
+   */
+  coolingDown(): boolean {
+    return this.deps.now() < this.retryNotBeforeMs;
+  }
 
   flush(deadlineMs: number): Promise<FlushResult> {
     const result = this.running.then(() => this.drain(deadlineMs));
@@ -61,6 +75,11 @@ export class Flusher {
           log.debug(`push still failing (${buffer.length} entries buffered): ${outcome.reason}`);
         }
         this.lastFailure = outcome.reason;
+        this.cooldownMs = Math.min(
+          FAILURE_COOLDOWN_MAX_MS,
+          Math.max(FAILURE_COOLDOWN_INITIAL_MS, this.cooldownMs * 2),
+        );
+        this.retryNotBeforeMs = this.deps.now() + this.cooldownMs;
         return { sent, rejected, incomplete: true };
       }
     }
@@ -68,6 +87,8 @@ export class Flusher {
   }
 
   private recovered(): void {
+    this.cooldownMs = 0;
+    this.retryNotBeforeMs = 0;
     if (this.lastFailure !== undefined) {
       this.deps.log.info('Loki accepts pushes again');
       this.lastFailure = undefined;

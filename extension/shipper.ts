@@ -112,6 +112,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
           log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
         return result;
       },
+      coolingDown: () => flusher.coolingDown(),
       pendingEntries: () => buffer.length,
       policy: new FlushPolicy(config.flushStrategy, log),
       flushIntervalMs: config.flushIntervalMs,
