@@ -1,11 +1,56 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Command, CommanderError } from 'commander';
-import { registerBuildCommand } from './commands/build.js';
+import type { AwsDeps } from './aws/deps.js';
+import { WAITER_TIMING_DEFAULT } from './aws/functions.js';
+import { registerAttachCommand } from './commands/attach.js';
+import { OUT_DIR_DEFAULT, registerBuildCommand } from './commands/build.js';
+import { registerDeployCommand } from './commands/deploy.js';
+import { registerDetachCommand } from './commands/detach.js';
 import { registerPlannedCommands } from './commands/planned.js';
+import { registerPublishCommand } from './commands/publish.js';
 import { type CliIo, ExitCode } from './io.js';
+import { buildLayers, defaultCacheDir } from './layer/build-layers.js';
+import { createNpmRunner } from './layer/npm.js';
 import { VERSION } from './version.js';
 
+/** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
+export type CliDeps = Partial<AwsDeps>;
+
+/** The real AWS clients, build, clock and prompt: the only place they are created. */
+export function defaultAwsDeps(io: CliIo): AwsDeps {
+  return {
+    // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
+    createLambdaClient: (region, profile) => new LambdaClient({ region, ...(profile ? { profile } : {}) }),
+    createS3Client: (region, profile) => new S3Client({ region, ...(profile ? { profile } : {}) }),
+    buildLayers: ({ arches, flavors, onProgress }) =>
+      buildLayers({
+        arches,
+        flavors,
+        outDir: join(io.cwd, OUT_DIR_DEFAULT),
+        cacheDir: defaultCacheDir(io.env, process.platform, io.env.HOME || homedir()),
+        runNpm: createNpmRunner(io.cwd, io.env),
+        ...(onProgress ? { onProgress } : {}),
+      }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    waiter: WAITER_TIMING_DEFAULT,
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    confirm: async (question) => {
+      const rl = createInterface({ input: process.stdin, output: io.stderr });
+      try {
+        return /^y(es)?$/i.test((await rl.question(question)).trim());
+      } finally {
+        rl.close();
+      }
+    },
+  };
+}
+
 /** Builds the commander program; each command sets the exit code through `setExitCode`. */
-export function createProgram(io: CliIo, setExitCode: (code: number) => void): Command {
+export function createProgram(io: CliIo, setExitCode: (code: number) => void, deps: CliDeps = {}): Command {
   const program = new Command('loki-lambda')
     .description('Ship AWS Lambda logs to Grafana Loki: build, publish and attach the loki-lambda extension')
     .version(VERSION)
@@ -16,16 +61,25 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void): C
     })
     .showHelpAfterError('(run with --help for usage)');
   registerBuildCommand(program, io, setExitCode);
+  const aws: AwsDeps = { ...defaultAwsDeps(io), ...deps };
+  registerPublishCommand(program, io, setExitCode, aws);
+  registerAttachCommand(program, io, setExitCode, aws);
+  registerDetachCommand(program, io, setExitCode, aws);
+  registerDeployCommand(program, io, setExitCode, aws);
   registerPlannedCommands(program, io, setExitCode);
   return program;
 }
 
 /** Runs the CLI and returns its exit code; never calls process.exit. */
-export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+export async function run(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const program = createProgram(io, (code) => {
-    exitCode = code;
-  });
+  const program = createProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    deps,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {

@@ -3,15 +3,15 @@ import { type CliIo, ExitCode } from '../io.js';
 
 /** Commands listed in --help whose implementation lands in a later release. */
 const PLANNED = [
-  ['publish', 'publish the layer zip as a Lambda layer version (reuses an identical one)'],
-  ['attach', 'add the layer and LOKI_* settings to functions, keeping what is there'],
-  ['detach', 'remove the layer and LOKI_* settings from functions'],
-  ['deploy', 'build, publish and attach in one step'],
   ['tail', "follow a function's logs in Loki"],
   ['check', 'prove that Loki settings work: push a test line and read it back'],
 ] as const;
 
-export function registerPlannedCommands(program: Command, io: CliIo, setExitCode: (code: number) => void): void {
+export function registerPlannedCommands(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+): void {
   for (const [name, description] of PLANNED) {
     program
       .command(name)

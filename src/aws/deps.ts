@@ -1,0 +1,24 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Arch, Flavor } from '../layer/targets.js';
+import type { WaiterTiming } from './functions.js';
+import type { LayerZip } from './layer-versions.js';
+
+/**
+ * What the AWS commands need from the outside world. The CLI entry builds the real ones; tests pass
+ * `mockClient(LambdaClient)`-backed clients, a fake build, an instant sleep and a scripted prompt.
+ */
+export interface AwsDeps {
+  readonly createLambdaClient: (region: string, profile: string | undefined) => LambdaClient;
+  readonly createS3Client: (region: string, profile: string | undefined) => S3Client;
+  readonly buildLayers: (request: {
+    readonly arches: readonly Arch[];
+    readonly flavors: readonly Flavor[];
+    readonly onProgress?: (message: string) => void;
+  }) => Promise<readonly LayerZip[]>;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly waiter: WaiterTiming;
+  /** True when a person can answer a prompt (stdin and stderr are terminals). */
+  readonly interactive: boolean;
+  readonly confirm: (question: string) => Promise<boolean>;
+}

@@ -1,0 +1,130 @@
+import {
+  GetFunctionConfigurationCommand,
+  type LambdaClient,
+  paginateListFunctions,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionUpdatedV2,
+} from '@aws-sdk/client-lambda';
+import { errorMessage, FunctionUpdateFailedError } from './errors.js';
+import { type RetryOptions, withRetry } from './retry.js';
+
+/** What the plan needs to know about a function, read with GetFunctionConfiguration. */
+export interface FunctionSnapshot {
+  /** The name or ARN the user gave (or ListFunctions returned); used for every later call. */
+  readonly name: string;
+  readonly arn: string;
+  readonly runtime: string | undefined;
+  readonly architecture: string;
+  readonly packageType: string;
+  readonly layers: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly revisionId: string | undefined;
+}
+
+/** The UpdateFunctionConfiguration request of a plan: only what changes, guarded by RevisionId. */
+export interface FunctionUpdate {
+  readonly functionName: string;
+  readonly revisionId: string | undefined;
+  readonly layers?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** How long to wait for Lambda to finish applying an update (seconds, as the SDK waiter takes them). */
+export interface WaiterTiming {
+  readonly minDelaySeconds: number;
+  readonly maxDelaySeconds: number;
+  readonly maxWaitSeconds: number;
+}
+
+export const WAITER_TIMING_DEFAULT: WaiterTiming = {
+  minDelaySeconds: 1,
+  maxDelaySeconds: 10,
+  maxWaitSeconds: 600,
+};
+
+export async function readFunction(lambda: LambdaClient, name: string): Promise<FunctionSnapshot> {
+  const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+  return {
+    name,
+    arn: config.FunctionArn ?? name,
+    runtime: config.Runtime,
+    architecture: config.Architectures?.[0] ?? 'x86_64',
+    packageType: config.PackageType ?? 'Zip',
+    layers: (config.Layers ?? []).map((layer) => layer.Arn).filter((arn) => arn !== undefined),
+    env: { ...(config.Environment?.Variables ?? {}) },
+    revisionId: config.RevisionId,
+  };
+}
+
+/** Names of every function in the region whose name matches, across all ListFunctions pages. */
+export async function listFunctionNames(lambda: LambdaClient, pattern: RegExp): Promise<string[]> {
+  const names: string[] = [];
+  for await (const page of paginateListFunctions({ client: lambda }, {})) {
+    for (const fn of page.Functions ?? []) {
+      if (fn.FunctionName !== undefined && pattern.test(fn.FunctionName)) names.push(fn.FunctionName);
+    }
+  }
+  return names;
+}
+
+export interface ApplyOptions extends RetryOptions {
+  readonly waiter: WaiterTiming;
+}
+
+/**
+ * Sends the update (retrying throttling and update-in-progress conflicts), then waits until Lambda
+ * reports LastUpdateStatus Successful. A changed RevisionId (PreconditionFailedException) is not
+ * retried: someone else changed the function after it was planned.
+ */
+export async function applyFunctionUpdate(
+  lambda: LambdaClient,
+  update: FunctionUpdate,
+  options: ApplyOptions,
+): Promise<void> {
+  await withRetry(
+    () =>
+      lambda.send(
+        new UpdateFunctionConfigurationCommand({
+          FunctionName: update.functionName,
+          RevisionId: update.revisionId,
+          ...(update.layers !== undefined ? { Layers: [...update.layers] } : {}),
+          ...(update.env !== undefined ? { Environment: { Variables: { ...update.env } } } : {}),
+        }),
+      ),
+    options,
+  );
+  try {
+    await waitUntilFunctionUpdatedV2(
+      {
+        client: lambda,
+        minDelay: options.waiter.minDelaySeconds,
+        maxDelay: options.waiter.maxDelaySeconds,
+        maxWaitTime: options.waiter.maxWaitSeconds,
+      },
+      { FunctionName: update.functionName },
+    );
+  } catch (error) {
+    throw new FunctionUpdateFailedError(update.functionName, waiterReason(error), { cause: error });
+  }
+}
+
+/** The SDK waiter throws an Error whose message is the JSON of its last result; dig out Lambda's reason. */
+function waiterReason(error: unknown): string {
+  const message = errorMessage(error);
+  let result: { state?: unknown; reason?: unknown };
+  try {
+    result = JSON.parse(message) as { state?: unknown; reason?: unknown };
+  } catch {
+    return message;
+  }
+  if (result.state === 'TIMEOUT') return 'Lambda did not finish the update in time';
+  const reason = result.reason as
+    | { Configuration?: { LastUpdateStatusReason?: string; LastUpdateStatus?: string }; message?: string }
+    | string
+    | undefined;
+  if (typeof reason === 'string') return reason;
+  const config = reason?.Configuration;
+  if (config?.LastUpdateStatusReason) return config.LastUpdateStatusReason;
+  if (reason?.message) return reason.message;
+  return `LastUpdateStatus is ${config?.LastUpdateStatus ?? String(result.state ?? 'unknown')}`;
+}

@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import type { AwsDeps } from '../aws/deps.js';
+import { firstDefined } from '../config-file.js';
+import { type CliIo, ExitCode } from '../io.js';
+import { LAYER_NAME_DEFAULT } from '../layer/targets.js';
+import {
+  addCommonOptions,
+  type CommonOptions,
+  createContext,
+  createOutput,
+  parseRegex,
+  prepareAws,
+} from './aws-options.js';
+import { runFunctions } from './run-functions.js';
+
+interface DetachOptions extends CommonOptions {
+  readonly functionsRegex?: string;
+  readonly layerName?: string;
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+}
+
+export function registerDetachCommand(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  deps: AwsDeps,
+): void {
+  const command = program
+    .command('detach')
+    .description('remove the layer and LOKI_* settings from functions')
+    .argument('[functions...]', 'function names or ARNs')
+    .option('--functions-regex <regex>', 'also every function in the region whose name matches')
+    .option('--layer-name <name>', `base name of our layer (default: ${LAYER_NAME_DEFAULT})`)
+    .option('--dry-run', 'show the plan and change nothing')
+    .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
+  addCommonOptions(command).action(async (functions: string[], options: DetachOptions) => {
+    setExitCode(await detachCommand(io, functions, options, deps));
+  });
+}
+
+async function detachCommand(
+  io: CliIo,
+  functions: readonly string[],
+  options: DetachOptions,
+  deps: AwsDeps,
+): Promise<number> {
+  const out = createOutput(io, 'detach', options.json ?? false);
+  const prepared = await prepareAws(io, out, options, functions);
+  if (!prepared.ok) return ExitCode.usage;
+  const { file } = prepared;
+  const problems: string[] = [];
+  const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
+  if (problems.length > 0) {
+    for (const problem of problems) out.error(problem);
+    return ExitCode.usage;
+  }
+  return runFunctions(createContext(deps, prepared, out), out, {
+    mode: 'detach',
+    names: functions.length > 0 ? functions : (file.functions ?? []),
+    pattern,
+    baseName: firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT,
+    source: undefined,
+    lokiEnv: {},
+    dryRun: options.dryRun ?? false,
+    yes: options.yes ?? false,
+  });
+}

@@ -1,0 +1,50 @@
+import { awsErrorName, errorMessage, FunctionUpdateFailedError, ZipTooLargeError } from '../aws/errors.js';
+import type { RegionProblem } from '../aws/region.js';
+
+export function renderRegionProblem(problem: RegionProblem): string {
+  switch (problem.kind) {
+    case 'missing':
+      return (
+        'no AWS region: pass --region (e.g. --region eu-west-1), give a function ARN, set "region" in ' +
+        'loki-lambda.config.json, or set AWS_REGION\n'
+      );
+    case 'arns-disagree':
+      return `the function ARNs are in different regions (${problem.regions.join(', ')}); run once per region\n`;
+    case 'flag-disagrees-with-arn':
+      return `--region ${problem.flag} does not match the function ARN's region ${problem.arnRegion}; drop --region or fix the ARN\n`;
+  }
+}
+
+/** One line for an error from AWS or our own typed errors, with a hint when a common cause is clear. */
+export function renderAwsError(error: unknown): string {
+  if (error instanceof ZipTooLargeError) {
+    return (
+      `${error.path} is ${formatBytes(error.sizeBytes)}, over Lambda's ${formatBytes(error.limitBytes)} direct upload limit: ` +
+      'pass --s3-bucket BUCKET (a bucket in the same region) to upload it through S3'
+    );
+  }
+  if (error instanceof FunctionUpdateFailedError) return error.message;
+  const name = awsErrorName(error);
+  const message = errorMessage(error);
+  switch (name) {
+    case 'CredentialsProviderError':
+      return `no AWS credentials found (${message}); use --profile, AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, SSO or web identity`;
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+      return `access denied: ${message} (see the IAM permissions in the README)`;
+    case 'ResourceNotFoundException':
+      return `not found: ${message}`;
+    case 'PreconditionFailedException':
+      return 'the function changed after it was planned (RevisionId differs); run the command again to plan from its new state';
+    case '':
+      return message;
+    default:
+      return `${name}: ${message}`;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,154 @@
+import { ENV_VARS } from '../../extension/config.js';
+import {
+  type EnvChange,
+  type FunctionPlan,
+  MAX_ENV_BYTES,
+  MAX_LAYERS_PER_FUNCTION,
+  type Refusal,
+} from '../aws/attach-plan.js';
+import { isSecretVariable } from '../aws/loki-env.js';
+import { SLIM_RUNTIMES } from '../layer/targets.js';
+
+/** What every secret looks like in plans, diffs and JSON. */
+export const MASK = '****';
+
+/** A variable's value as it may be shown: secrets masked, and only our LOKI_* values ever shown. */
+export function shownValue(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (isSecretVariable(name)) return MASK;
+  if (!name.startsWith('LOKI_')) return MASK;
+  return value;
+}
+
+/** The plan as a diff: `=` kept, `-` removed, `+` added, `~` changed. */
+export function renderPlan(plan: FunctionPlan): string {
+  const lines = [`${plan.functionName} (${plan.runtime ?? 'container image'}, ${plan.architecture})`];
+  if (plan.status === 'refused') {
+    for (const refusal of plan.refusals) lines.push(`  refused: ${renderRefusal(refusal)}`);
+    return `${lines.join('\n')}\n`;
+  }
+  if (plan.status === 'unchanged') {
+    lines.push('  nothing to change: the layer and LOKI_* settings are already as requested');
+    return `${lines.join('\n')}\n`;
+  }
+  lines.push('  layers:');
+  const after = new Set(plan.layersAfter);
+  const before = new Set(plan.layersBefore);
+  for (const arn of plan.layersBefore) lines.push(`    ${after.has(arn) ? '=' : '-'} ${arn}`);
+  for (const arn of plan.layersAfter) if (!before.has(arn)) lines.push(`    + ${arn}`);
+  if (plan.layersBefore.length === 0 && plan.layersAfter.length === 0) lines.push('    (none)');
+  const kept =
+    plan.envKeptCount === 1 ? '1 other variable kept' : `${plan.envKeptCount} other variables kept`;
+  lines.push(`  environment (${kept}):`);
+  if (plan.envChanges.length === 0) lines.push('    (no change)');
+  for (const change of plan.envChanges) lines.push(`    ${renderEnvChange(change)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function renderEnvChange(change: EnvChange): string {
+  const before = shownValue(change.name, change.before);
+  const after = shownValue(change.name, change.after);
+  if (before === undefined) return `+ ${change.name}=${after}`;
+  if (after === undefined) return `- ${change.name}`;
+  return `~ ${change.name}: ${before} -> ${after}`;
+}
+
+/** Why a function was refused, and what to do about it. */
+export function renderRefusal(refusal: Refusal): string {
+  switch (refusal.kind) {
+    case 'container-image':
+      return (
+        'this is a container-image function and Lambda does not add layers to those. ' +
+        'Copy the layer into the image instead: unzip it into /opt in your Dockerfile (extensions/ and loki-lambda/).'
+      );
+    case 'amazon-linux-2':
+      return (
+        `runtime ${refusal.runtime} runs on Amazon Linux 2, whose glibc 2.26 is too old for the Node.js ` +
+        'that runs the extension (it needs glibc 2.28). Move the function to an Amazon Linux 2023 runtime ' +
+        '(nodejs20.x or newer, python3.12+, java21, provided.al2023, …), then attach again.'
+      );
+    case 'runtime-unsupported':
+      if (refusal.flavor === 'slim') {
+        return (
+          `the slim flavor runs on the function's own Node.js (${SLIM_RUNTIMES.join(', ')}) and runtime ` +
+          `${refusal.runtime ?? '(none)'} has none. Use the standalone flavor: --flavor standalone, or its layer ARN.`
+        );
+      }
+      return (
+        `layer ${refusal.layerName} does not list runtime ${refusal.runtime ?? '(none)'} among its compatible runtimes. ` +
+        'Attach a layer built for it, or let loki-lambda publish one (leave out --layer-arn).'
+      );
+    case 'arch-mismatch':
+      return (
+        `the function runs on ${refusal.functionArch} but the layer is built for ${refusal.layerArches.join(', ')}. ` +
+        `Use the ${refusal.functionArch} layer (loki-lambda publish --arch ${refusal.functionArch}), or leave out --layer-arn.`
+      );
+    case 'too-many-layers':
+      return (
+        `the function would have ${refusal.count} layers and Lambda allows at most ${MAX_LAYERS_PER_FUNCTION}. ` +
+        'Remove a layer it no longer needs, then attach again.'
+      );
+    case 'env-too-large':
+      return (
+        `its environment variables would take ${refusal.bytes} bytes and Lambda allows ${MAX_ENV_BYTES} ` +
+        `(4 KB, counted as JSON). Remove or shorten some variables (${ENV_VARS.extraLabels} for example), then attach again.`
+      );
+  }
+}
+
+export type FunctionOutcome =
+  | { readonly functionName: string; readonly status: 'updated' | 'unchanged' | 'planned' | 'refused' }
+  | { readonly functionName: string; readonly status: 'failed'; readonly message: string };
+
+export function renderOutcomeLine(outcome: FunctionOutcome): string {
+  switch (outcome.status) {
+    case 'updated':
+      return `updated    ${outcome.functionName}\n`;
+    case 'unchanged':
+      return `unchanged  ${outcome.functionName} (nothing to change)\n`;
+    case 'planned':
+      return `planned    ${outcome.functionName} (dry run: not changed)\n`;
+    case 'refused':
+      return `refused    ${outcome.functionName}\n`;
+    case 'failed':
+      return `failed     ${outcome.functionName}: ${outcome.message}\n`;
+  }
+}
+
+export function renderSummary(outcomes: readonly FunctionOutcome[], dryRun: boolean): string {
+  const count = (status: FunctionOutcome['status']) => outcomes.filter((o) => o.status === status).length;
+  const parts = dryRun
+    ? [`${count('planned')} would change`, `${count('unchanged')} unchanged`]
+    : [`${count('updated')} updated`, `${count('unchanged')} unchanged`];
+  parts.push(`${count('refused')} refused`, `${count('failed')} failed`);
+  const total = outcomes.length === 1 ? '1 function' : `${outcomes.length} functions`;
+  return `${total}: ${parts.join(', ')}${dryRun ? ' (dry run: nothing was changed)' : ''}\n`;
+}
+
+export function renderRetry(
+  functionName: string,
+  info: { attempt: number; delayMs: number; errorName: string },
+): string {
+  const why =
+    info.errorName === 'ResourceConflictException'
+      ? 'another update is in progress'
+      : 'Lambda is throttling requests';
+  return `${functionName}: ${why}; retrying in ${info.delayMs / 1000} s (attempt ${info.attempt + 1})\n`;
+}
+
+/** The plan in `--json` output: same masking as the text. */
+export function planToJson(plan: FunctionPlan): Record<string, unknown> {
+  return {
+    function: plan.functionName,
+    runtime: plan.runtime ?? null,
+    architecture: plan.architecture,
+    status: plan.status,
+    refusals: plan.refusals.map((refusal) => ({ kind: refusal.kind, message: renderRefusal(refusal) })),
+    layers: { before: plan.layersBefore, after: plan.layersAfter },
+    environment: plan.envChanges.map((change) => ({
+      name: change.name,
+      before: shownValue(change.name, change.before) ?? null,
+      after: shownValue(change.name, change.after) ?? null,
+    })),
+  };
+}
