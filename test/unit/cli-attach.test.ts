@@ -295,11 +295,9 @@ describe('loki-lambda attach', () => {
 
   it('reports an update that Lambda says failed, from the waiter', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
-    lambda
-      .on(GetFunctionCommand)
-      .resolves({
-        Configuration: { LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'KMS key is disabled' },
-      });
+    lambda.on(GetFunctionCommand).resolves({
+      Configuration: { LastUpdateStatus: 'Failed', LastUpdateStatusReason: 'KMS key is disabled' },
+    });
 
     const result = await attach(['orders', '--yes']);
 
@@ -342,12 +340,10 @@ describe('loki-lambda attach', () => {
   });
 
   it('selects functions by --functions-regex across every ListFunctions page', async () => {
-    lambda
-      .on(ListFunctionsCommand, { Marker: undefined })
-      .resolves({
-        Functions: [{ FunctionName: 'shop-api' }, { FunctionName: 'admin' }],
-        NextMarker: 'page2',
-      });
+    lambda.on(ListFunctionsCommand, { Marker: undefined }).resolves({
+      Functions: [{ FunctionName: 'shop-api' }, { FunctionName: 'admin' }],
+      NextMarker: 'page2',
+    });
     lambda
       .on(ListFunctionsCommand, { Marker: 'page2' })
       .resolves({ Functions: [{ FunctionName: 'shop-worker' }] });
