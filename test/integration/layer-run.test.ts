@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BuiltLayer, buildLayers } from '../../src/layer/build-layers.js';
+import { RUNTIME_NODE_PATH } from '../../src/layer/launcher.js';
+import { readZip } from '../../src/layer/read-zip.js';
+import { lokiEnv } from '../support/extension-harness.js';
+import { type LambdaEmulator, startLambdaEmulator } from '../support/lambda-emulator.js';
+import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
+
+const NODE_CACHE_DIR =
+  process.env.LOKI_LAMBDA_TEST_CACHE_DIR ??
+  fileURLToPath(new URL('../../.loki-lambda-cache', import.meta.url));
+const BUILD_TIMEOUT_MS = 300_000;
+const RUN_TIMEOUT_MS = 120_000;
+/** Node under qemu user emulation starts in seconds, not milliseconds. */
+const EMULATED_INIT_TIMEOUT_MS = 60_000;
+
+/** What runs an aarch64 Node on an x86_64 Debian host, and the packages that provide it. */
+const QEMU_AARCH64 = '/usr/bin/qemu-aarch64-static';
+const AARCH64_SYSROOT = '/usr/aarch64-linux-gnu';
+const ARM64_REQUIREMENTS = [
+  { path: QEMU_AARCH64, pkg: 'qemu-user-static' },
+  { path: `${AARCH64_SYSROOT}/lib/ld-linux-aarch64.so.1`, pkg: 'libc6-arm64-cross' },
+  { path: `${AARCH64_SYSROOT}/lib/libstdc++.so.6`, pkg: 'libstdc++6-arm64-cross' },
+];
+const missingArm64Packages = ARM64_REQUIREMENTS.filter((r) => !existsSync(r.path)).map((r) => r.pkg);
+const arm64Runnable = process.arch === 'arm64' || missingArm64Packages.length === 0;
+// In CI the packages are installed by .ci/run, so a missing one is a failure there, not a skip.
+const skipArm64 = !arm64Runnable && !process.env.CI;
+const arm64SkipReason = skipArm64
+  ? ` (skipped: ${missingArm64Packages.join(', ')} missing; apt-get install -y ${missingArm64Packages.join(' ')})`
+  : '';
+
+let work: string;
+let layers: BuiltLayer[];
+let receiver: LokiReceiver | undefined;
+let emulator: LambdaEmulator | undefined;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'loki-lambda-layer-run-'));
+  layers = await buildLayers({
+    arches: ['x86_64', 'arm64'],
+    flavors: ['standalone'],
+    outDir: join(work, 'layers'),
+    cacheDir: NODE_CACHE_DIR,
+  });
+}, BUILD_TIMEOUT_MS);
+
+afterEach(async () => {
+  await emulator?.close();
+  await receiver?.close();
+  emulator = undefined;
+  receiver = undefined;
+});
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+/** Unzips a layer the way Lambda does into a directory laid out like /opt, keeping the modes. */
+async function unpackLayer(flavor: string, arch: string): Promise<string> {
+  const layer = layers.find((l) => l.flavor === flavor && l.arch === arch)!;
+  const opt = join(work, `opt-${flavor}-${arch}`);
+  for (const entry of readZip(await readFile(layer.path))) {
+    const target = join(opt, entry.name);
+    if (entry.isDirectory) {
+      await mkdir(target, { recursive: true });
+    } else {
+      await mkdir(dirname(target), { recursive: true });
+      await writeFile(target, entry.content());
+      await chmod(target, entry.mode);
+    }
+  }
+  return opt;
+}
+
+/** Starts `/opt/extensions/loki-lambda` as Lambda would, runs one invocation, and shuts down. */
+async function runLayer(opt: string, initTimeoutMs?: number) {
+  receiver = await startLokiReceiver();
+  emulator = await startLambdaEmulator({
+    command: join(opt, 'extensions', 'loki-lambda'),
+    env: lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }),
+    functionName: 'layer-check',
+    ...(initTimeoutMs ? { initTimeoutMs } : {}),
+  });
+  const init = await emulator.init();
+  const invoke = init.ok
+    ? await emulator.invoke({ logs: ['hello from the layer', 'and a second line'] })
+    : undefined;
+  const shutdown = init.ok ? await emulator.shutdown() : undefined;
+  return { init, invoke, shutdown, output: emulator.output(), entries: receiver.entries() };
+}
+
+describe('the standalone layer, unpacked like /opt', () => {
+  it('has no Node of a Lambda runtime to fall back on here, so the layer’s own Node must run it', () => {
+    expect(existsSync(RUNTIME_NODE_PATH)).toBe(false);
+  });
+
+  it(
+    'x86_64: the launcher starts the extension, which registers and ships the function’s logs',
+    async () => {
+      const opt = await unpackLayer('standalone', 'x86_64');
+
+      const result = await runLayer(opt);
+
+      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expect(emulator?.registeredName()).toBe('loki-lambda');
+      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
+      expect(lines).toEqual(['hello from the layer', 'and a second line']);
+      expect(result.entries[0]?.labels).toMatchObject({ application: 'shop', function: 'layer-check' });
+      expect(result.shutdown).toMatchObject({ exitedBeforeDeadline: true, killed: false });
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it.skipIf(skipArm64)(
+    `arm64: the launcher starts the layer’s aarch64 Node (under qemu), which registers and ships logs${arm64SkipReason}`,
+    async () => {
+      if (!arm64Runnable) {
+        throw new Error(
+          `cannot run the arm64 layer: install ${missingArm64Packages.join(', ')} (apt-get install -y ${missingArm64Packages.join(' ')})`,
+        );
+      }
+      const opt = await unpackLayer('standalone', 'arm64');
+      if (process.arch !== 'arm64') {
+        // Keep the layer's binary, started through qemu by a wrapper in its place.
+        const node = join(opt, 'loki-lambda', 'node');
+        await rename(node, `${node}.aarch64`);
+        await writeFile(
+          node,
+          `#!/bin/sh\nexec ${QEMU_AARCH64} -L ${AARCH64_SYSROOT} "${node}.aarch64" "$@"\n`,
+        );
+        await chmod(node, 0o755);
+      }
+
+      const result = await runLayer(opt, EMULATED_INIT_TIMEOUT_MS);
+
+      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expect(emulator?.registeredName()).toBe('loki-lambda');
+      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
+      expect(lines).toEqual(['hello from the layer', 'and a second line']);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
