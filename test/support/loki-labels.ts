@@ -29,8 +29,6 @@ const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   t: '\t',
   v: '\v',
   '\\': '\\',
-  '"': '"',
-  "'": "'",
 };
 
 /** Parses a label string; returns pairs sorted by name, empty values dropped, duplicates kept. */
@@ -145,15 +143,16 @@ class LabelStringParser {
         bytes.push(...Buffer.from(char, 'utf8'));
         continue;
       }
-      this.readEscape(bytes);
+      this.readEscape(bytes, quote);
     }
     return Buffer.from(bytes).toString('utf8');
   }
 
-  private readEscape(bytes: number[]): void {
-    if (this.atEnd()) this.fail('unterminated quoted string');
+  /** Go escapes; a quote may be escaped only inside a string of that quote, as in Prometheus' lexer. */
+  private readEscape(bytes: number[], quote: string): void {
+    if (this.atEnd()) this.fail('escape sequence not terminated');
     const char = this.input[this.pos++]!;
-    const simple = SIMPLE_ESCAPES[char];
+    const simple = char === quote ? quote : SIMPLE_ESCAPES[char];
     if (simple !== undefined) {
       bytes.push(...Buffer.from(simple, 'utf8'));
       return;

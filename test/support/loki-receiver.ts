@@ -62,6 +62,7 @@ export interface LokiReceiverOptions {
 }
 
 export interface PushRecord {
+  /** Wall-clock time the request was read (not the `now` option, which only drives validation). */
   receivedAtMs: number;
   method: string;
   path: string;
@@ -182,6 +183,8 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     message: string,
     headers: Record<string, string> = {},
   ): void {
+    // The connection is gone (receiver went down, or the client gave up): nothing is answered.
+    if (res.destroyed || res.socket === null || res.socket.destroyed) return;
     // Loki answers errors with Go's http.Error: plain text plus a newline.
     const body = status === 204 ? '' : `${message}\n`;
     record.status = status;
@@ -224,7 +227,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     const body = await readBody(req);
     if (body === undefined || closed) return;
     const record: PushRecord = {
-      receivedAtMs: now(),
+      receivedAtMs: Date.now(),
       method: req.method ?? '',
       path,
       headers: req.headers,

@@ -167,6 +167,29 @@ describe('Loki receiver: accepted pushes', () => {
   });
 });
 
+describe('Loki receiver: label strings', () => {
+  const cases: Array<{ labels: string; stream: string }> = [
+    { labels: '{b="2",a="1",}', stream: '{a="1", b="2"}' },
+    { labels: "  { app = 'single quoted' }  ", stream: '{app="single quoted"}' },
+    { labels: '{app=`raw \\n`}', stream: '{app="raw \\\\n"}' },
+    {
+      labels: String.raw`{tab="a\tb", hex="\x41\u00e9", octal="\101", dq="\"", sq='\''}`,
+      stream: String.raw`{dq="\"", hex="Aé", octal="A", sq="'", tab="a\tb"}`,
+    },
+    { labels: '{app="raw\ttab"}', stream: String.raw`{app="raw\ttab"}` },
+    { labels: 'metric_name{app="a"}', stream: '{__name__="metric_name", app="a"}' },
+  ];
+
+  it.each(cases)('reads $labels as the stream $stream', async ({ labels, stream: expected }) => {
+    const receiver = await start();
+
+    const response = await postPush(receiver.pushUrl, [stream(labels, [ns(), 'x'])]);
+
+    expect(response.status).toBe(204);
+    expect(receiver.entries().map((entry) => entry.stream)).toEqual([expected]);
+  });
+});
+
 describe('Loki receiver: rejected pushes', () => {
   const sixteenLabels = `{${Array.from({ length: 16 }, (_, i) => `l${String(i).padStart(2, '0')}="v"`).join(', ')}}`;
   const longName = 'n'.repeat(1025);
@@ -213,6 +236,11 @@ describe('Loki receiver: rejected pushes', () => {
       name: 'labels whose values are all empty',
       body: () => encodePushRequest([stream('{app=""}', [ns(), 'x'])]),
       message: 'error at least one label pair is required per stream',
+    },
+    {
+      name: 'an escaped single quote inside double quotes',
+      body: () => encodePushRequest([stream(String.raw`{app="\'"}`, [ns(), 'x'])]),
+      message: String.raw`Error parsing labels '{app="\'"}' with error: 1:9: parse error: unknown escape sequence U+0027 '''`,
     },
     {
       name: 'a duplicate label name',
@@ -471,6 +499,27 @@ describe('Loki receiver: injected faults', () => {
     expect(stored.map((entry) => entry.line)).toEqual(['slow']);
     expect(answeredWhenStored).toBe(false);
     expect(response.status).toBe(204);
+  });
+
+  it('keeps a push that was stored but never answered, and drops it as a duplicate when retried', async () => {
+    const receiver = await start();
+    await receiver.inject({ kind: 'delay', ms: 60_000, times: 1 });
+    const push = [stream('{app="a"}', [ns(), 'stored, answer lost'])];
+
+    const lost = errorCode(postPush(receiver.pushUrl, push));
+    await receiver.waitForEntries(1);
+    await receiver.inject({ kind: 'down' });
+    const failure = await lost;
+    await receiver.inject({ kind: 'up' });
+    const retry = await postPush(receiver.pushUrl, push);
+
+    expect(failure).toBe('ECONNRESET');
+    expect(retry.status).toBe(204);
+    expect(receiver.entries().map((entry) => entry.line)).toEqual(['stored, answer lost']);
+    expect(receiver.requests().map((record) => [record.status, record.entriesStored])).toEqual([
+      [0, 1],
+      [204, 0],
+    ]);
   });
 
   it('never answers a hung push and ends its connection on close()', async () => {
