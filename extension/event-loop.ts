@@ -13,7 +13,7 @@ export const PERIODIC_PUSH_BUDGET_MS = 2_000;
 /** At shutdown, stop waiting for the last telemetry this long before the deadline, to leave time to push. */
 export const SHUTDOWN_PUSH_RESERVE_MS = 800;
 /** Exit this long before the shutdown deadline, pushed or not: Lambda kills the process at the deadline. */
-export const SHUTDOWN_EXIT_MARGIN_MS = 150;
+export const SHUTDOWN_EXIT_MARGIN_MS = 400;
 
 export interface EventLoopDeps {
   readonly next: () => Promise<ExtensionEvent>;
@@ -50,16 +50,22 @@ export async function runEventLoop(deps: EventLoopDeps): Promise<{ shutdownReaso
     lastRequestId = event.requestId;
     try {
       const latestNextAtMs = event.deadlineMs - INVOKE_DEADLINE_MARGIN_MS;
-      if (policy.modeForInvocation(now()) === 'end') {
+      const mode = policy.modeForInvocation(now());
+      if (mode === 'end') {
         const arrived = await tracker.waitForRuntimeDone(event.requestId, latestNextAtMs, now());
         if (!arrived)
           log.debug(`no runtimeDone for ${event.requestId} before its deadline; pushing what arrived`);
-        lastPushAtMs = now();
-        await deps.flush(Math.min(latestNextAtMs, now() + END_PUSH_BUDGET_MS));
-      } else if (now() - lastPushAtMs >= deps.flushIntervalMs && deps.pendingEntries() > 0) {
-        // Runs while the function runs; /next waits for it so the push is not frozen mid-flight.
-        lastPushAtMs = now();
-        await deps.flush(Math.min(latestNextAtMs, now() + PERIODIC_PUSH_BUDGET_MS));
+      }
+      const due = mode === 'end' || now() - lastPushAtMs >= deps.flushIntervalMs;
+      if (due && deps.pendingEntries() > 0) {
+        if (deps.coolingDown()) {
+          log.debug(`Loki failed recently; ${deps.pendingEntries()} entries wait for a later attempt`);
+        } else {
+          // periodic: runs while the function runs; /next waits for it so no push is frozen mid-flight.
+          lastPushAtMs = now();
+          const budgetMs = mode === 'end' ? END_PUSH_BUDGET_MS : PERIODIC_PUSH_BUDGET_MS;
+          await deps.flush(Math.min(latestNextAtMs, now() + budgetMs));
+        }
       }
     } catch (error) {
       log.warn(`unexpected error while handling invocation ${event.requestId}: ${(error as Error).message}`);

@@ -1,0 +1,251 @@
+/**
+ * Fault injection (issue 7): each test breaks Loki or the telemetry input in one way and checks what
+ * reached the receiver and what the extension printed. Every test runs with a token and a password
+ * configured, and checks that neither was ever printed.
+ */
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
+import type { LambdaEmulator } from '../support/lambda-emulator.js';
+import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
+
+const TOKEN = 'rel-TOKEN-9f8e7d';
+let receiver: LokiReceiver | undefined;
+let emulator: LambdaEmulator | undefined;
+
+afterEach(async () => {
+  const output = emulator?.output() ?? '';
+  await emulator?.close();
+  await receiver?.close();
+  emulator = undefined;
+  receiver = undefined;
+  expect(output).not.toContain(TOKEN);
+});
+
+async function start(
+  env: Record<string, string> = {},
+  freeze = true,
+): Promise<{ loki: LokiReceiver; lambda: LambdaEmulator }> {
+  receiver = await startLokiReceiver({ auth: { bearerToken: TOKEN } });
+  emulator = await startBundledExtension(
+    lokiEnv(receiver.url, { LOKI_BEARER_TOKEN: TOKEN, LOKI_FLUSH_STRATEGY: 'end', ...env }),
+    { freeze },
+  );
+  return { loki: receiver, lambda: emulator };
+}
+
+function written(lambda: LambdaEmulator): string[] {
+  return lambda
+    .events()
+    .filter((e) => e.type === 'function')
+    .map((e) => String(e.record));
+}
+
+function shipped(loki: LokiReceiver, source = 'function'): string[] {
+  return loki
+    .entries()
+    .filter((e) => e.labels.source === source)
+    .map((e) => e.line);
+}
+
+/** POSTs a raw body to the extension's telemetry listener, as Lambda would. */
+function postTelemetry(lambda: LambdaEmulator, body: string | Buffer): Promise<number> {
+  const uri = new URL(lambda.subscription?.destination.URI ?? '');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: uri.port, path: uri.pathname, method: 'POST' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('reliability under faults', () => {
+  it('Loki down for 30 s across 50 invocations: nothing held to its timeout, every line arrives once when Loki is back', async () => {
+    const { loki, lambda } = await start();
+    await loki.inject({ kind: 'down' });
+
+    const results = [];
+    for (let i = 0; i < 50; i++) {
+      results.push(await lambda.invoke({ logs: [`outage ${i}`], durationMs: 450, timeoutMs: 3000 }));
+    }
+    await loki.inject({ kind: 'up' });
+    for (let i = 0; i < 3; i++) await lambda.invoke({ logs: [`after ${i}`], durationMs: 600 });
+    await lambda.shutdown();
+
+    expect(results.filter((r) => r.timedOut)).toEqual([]);
+    expect(shipped(loki)).toEqual(written(lambda));
+    expect(lambda.output().match(/cannot push to Loki/g)).toHaveLength(1);
+    expect(lambda.output()).toContain('Loki accepts pushes again');
+  }, 120_000);
+
+  it.each([
+    ['slow (answers after 4 s)', { kind: 'delay', ms: 4000, times: 2 } as const],
+    ['hung (never answers)', { kind: 'hang', times: 2 } as const],
+  ])('Loki %s: pushes are time-boxed, /next is called in time, nothing is lost', async (_name, fault) => {
+    const { loki, lambda } = await start();
+    await loki.inject(fault);
+
+    const first = await lambda.invoke({ logs: ['during the fault'], timeoutMs: 3000 });
+    await lambda.invoke({ logs: ['still during'], durationMs: 1200, timeoutMs: 3000 });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await lambda.invoke({ logs: ['after the fault'], durationMs: 50 });
+    await lambda.shutdown();
+
+    expect(first.timedOut).toBe(false);
+    expect(shipped(loki)).toEqual(written(lambda));
+  });
+
+  it('429 and 5xx are retried within the invocation', async () => {
+    const { loki, lambda } = await start();
+    await loki.inject({ kind: 'status', status: 503, times: 1 });
+    await loki.inject({ kind: 'status', status: 429, times: 1 });
+
+    await lambda.invoke({ logs: ['retried'] });
+
+    expect(loki.requests().map((r) => r.status)).toEqual([503, 429, 204]);
+    expect(shipped(loki)).toEqual(['retried']);
+  });
+
+  it('a 400 is not retried: the reason and the count are logged once, the good entries are kept', async () => {
+    receiver = await startLokiReceiver({ auth: { bearerToken: TOKEN }, maxLineSizeBytes: 1000 });
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, { LOKI_BEARER_TOKEN: TOKEN, LOKI_FLUSH_STRATEGY: 'end' }),
+    );
+
+    const result = await emulator.invoke({ logs: ['fine', 'x'.repeat(2000), 'also fine'] });
+    await emulator.invoke({ logs: ['next invocation'] });
+
+    expect(shipped(receiver)).toEqual(['fine', 'also fine', 'next invocation']);
+    expect(shipped(receiver, 'platform')).toContain(`END RequestId: ${result.requestId}`);
+    expect(receiver.requests().map((r) => r.status)).toEqual([400, 204]);
+    const rejections = emulator
+      .output()
+      .match(/Loki rejected a push of \d+ entries \(HTTP 400\): .*Max entry size/g);
+    expect(rejections).toHaveLength(1);
+  });
+
+  it('keeps memory under LOKI_MAX_BUFFER_BYTES during an outage, dropping the oldest, and ships a line saying how many', async () => {
+    const { loki, lambda } = await start({ LOKI_MAX_BUFFER_BYTES: '65536' });
+    await loki.inject({ kind: 'down' });
+    const line = (i: number, j: number) => `inv ${i} line ${j} ${'.'.repeat(200)}`;
+
+    for (let i = 0; i < 20; i++) {
+      await lambda.invoke({ logs: Array.from({ length: 50 }, (_, j) => line(i, j)) });
+    }
+    await loki.inject({ kind: 'up' });
+    await new Promise((resolve) => setTimeout(resolve, 16_500)); // let the failure cooldown pass
+    await lambda.invoke({ logs: ['back'] });
+    await lambda.shutdown();
+
+    const lines = shipped(loki);
+    expect(lines.length).toBeLessThan(1000 * 0.4);
+    expect(lines.at(-1)).toBe('back');
+    expect(lines).toContain(line(19, 49));
+    expect(lines).not.toContain(line(0, 0));
+    const notice = shipped(loki, 'extension').find((l) => l.startsWith('loki-lambda dropped'));
+    expect(notice).toMatch(/^loki-lambda dropped \d+ log entries \(\d+ bytes\) while Loki was unreachable/);
+  }, 60_000);
+
+  it('with Loki hung at shutdown, the extension still exits before the deadline', async () => {
+    const { loki, lambda } = await start({ LOKI_FLUSH_STRATEGY: 'periodic' });
+    await lambda.invoke({ logs: ['stuck'] });
+    await loki.inject({ kind: 'hang' });
+
+    const shutdown = await lambda.shutdown({ deadlineInMs: 2000 });
+
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
+  });
+
+  it('a timed-out invocation and a SHUTDOWN for timeout still ship the last lines and the platform report', async () => {
+    const { loki, lambda } = await start();
+
+    const result = await lambda.invoke({
+      logs: ['last line before timeout'],
+      status: 'timeout',
+      errorType: 'Sandbox.Timedout',
+    });
+    const shutdown = await lambda.shutdown({ reason: 'timeout' });
+
+    expect(shipped(loki)).toEqual(['last line before timeout']);
+    const platform = shipped(loki, 'platform');
+    expect(platform).toContain(
+      `END RequestId: ${result.requestId}\tStatus: timeout\tError Type: Sandbox.Timedout`,
+    );
+    expect(platform).toContainEqual(
+      expect.stringMatching(`^REPORT RequestId: ${result.requestId}\t.*Status: timeout`),
+    );
+    expect(shutdown.exitedBeforeDeadline).toBe(true);
+  });
+
+  it('a keep-alive connection closed by Loki while the sandbox was frozen is replaced transparently', async () => {
+    const { loki, lambda } = await start();
+    await lambda.invoke({ logs: ['before the freeze'] });
+    expect(lambda.frozen()).toBe(true);
+
+    await loki.inject({ kind: 'closeIdleSockets', reset: true });
+    await lambda.invoke({ logs: ['after the freeze'] });
+    await lambda.shutdown();
+
+    expect(shipped(loki)).toEqual(['before the freeze', 'after the freeze']);
+    expect(lambda.output()).not.toMatch(/cannot push|rejected/);
+  });
+
+  it('bad telemetry input is answered without crashing, and good events around it still ship', async () => {
+    const { loki, lambda } = await start({ LOKI_DEBUG: 'true', LOKI_FLUSH_STRATEGY: 'periodic' }, false);
+    const time = new Date().toISOString();
+    const huge = 'h'.repeat(300 * 1024);
+    const bigBatch = JSON.stringify(
+      Array.from({ length: 5000 }, (_, i) => ({
+        time,
+        type: 'function',
+        record: `batch ${i} ${'b'.repeat(180)}`,
+      })),
+    );
+
+    const statuses = [
+      await postTelemetry(lambda, '{not json'),
+      await postTelemetry(lambda, '[]'),
+      await postTelemetry(
+        lambda,
+        JSON.stringify([{ time, type: 'platform.future', record: { x: 1 } }, { nope: true }]),
+      ),
+      await postTelemetry(lambda, JSON.stringify([{ time, type: 'function', record: huge }])),
+      await postTelemetry(
+        lambda,
+        Buffer.concat([
+          Buffer.from(`[{"time":"${time}","type":"function","record":"bad `),
+          Buffer.from([0xff, 0xfe]),
+          Buffer.from(' bytes"}]'),
+        ]),
+      ),
+      await postTelemetry(lambda, bigBatch),
+      await postTelemetry(
+        lambda,
+        JSON.stringify([
+          {
+            time,
+            type: 'platform.logsDropped',
+            record: { reason: 'Consumer seems to have fallen behind', droppedRecords: 7, droppedBytes: 900 },
+          },
+        ]),
+      ),
+    ];
+    await lambda.invoke({ logs: ['still alive'] });
+    const shutdown = await lambda.shutdown();
+
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 200, 200]);
+    const lines = shipped(loki);
+    expect(lines).toHaveLength(1 + 1 + 5000 + 1);
+    expect(lines[0]).toMatch(/^h+ …\[truncated by loki-lambda: 307200 bytes, limit 262144\]$/);
+    expect(lines[1]).toBe('bad \ufffd\ufffd bytes');
+    expect(lines.at(-1)).toBe('still alive');
+    expect(shipped(loki, 'platform')).toContain(
+      'LOGS_DROPPED Lambda dropped 7 log records (900 bytes) before they reached loki-lambda: Consumer seems to have fallen behind',
+    );
+    expect(shipped(loki, 'platform')).toContain('FUTURE {"x":1}');
+    expect(lambda.output()).toContain('[debug] ignored 1 malformed telemetry item(s)');
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true });
+  });
+});
