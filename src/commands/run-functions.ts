@@ -58,6 +58,12 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
             ...(outcome.status === 'failed' ? { error: outcome.message } : {}),
           };
         }),
+        summary: Object.fromEntries(
+          (['updated', 'unchanged', 'planned', 'refused', 'failed'] as const).map((status) => [
+            status,
+            list.filter((o) => o.status === status).length,
+          ]),
+        ),
         ...(error !== undefined ? { error } : {}),
       });
     }

@@ -293,6 +293,24 @@ describe('loki-lambda attach', () => {
     expect(result.stderr).toContain('Lambda is throttling requests');
   });
 
+  it('does not retry or overwrite when the function changed after it was planned (RevisionId)', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .rejects(
+        Object.assign(new Error('The RevisionId provided does not match'), {
+          name: 'PreconditionFailedException',
+        }),
+      );
+
+    const result = await attach(['orders', '--yes']);
+
+    expect(result.code).toBe(1);
+    expect(updateCalls()).toHaveLength(1);
+    expect(result.sleeps).toEqual([]);
+    expect(result.stdout).toContain('failed     orders: the function changed after it was planned');
+  });
+
   it('reports an update that Lambda says failed, from the waiter', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
     lambda.on(GetFunctionCommand).resolves({
@@ -445,5 +463,6 @@ describe('loki-lambda attach', () => {
       before: null,
       after: '****',
     });
+    expect(document.summary).toEqual({ updated: 1, unchanged: 0, planned: 0, refused: 0, failed: 0 });
   });
 });
