@@ -295,13 +295,11 @@ describe('loki-lambda attach', () => {
 
   it('does not retry or overwrite when the function changed after it was planned (RevisionId)', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
-    lambda
-      .on(UpdateFunctionConfigurationCommand)
-      .rejects(
-        Object.assign(new Error('The RevisionId provided does not match'), {
-          name: 'PreconditionFailedException',
-        }),
-      );
+    lambda.on(UpdateFunctionConfigurationCommand).rejects(
+      Object.assign(new Error('The RevisionId provided does not match'), {
+        name: 'PreconditionFailedException',
+      }),
+    );
 
     const result = await attach(['orders', '--yes']);
 
