@@ -272,10 +272,17 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
   }
 
   function ingest(headers: IncomingHttpHeaders, body: Buffer, record: PushRecord): [number, string] {
-    if (expectedAuth !== undefined && !isAuthorized(headers, expectedAuth))
-      return [401, UNAUTHORIZED_MESSAGE];
     const tenant = headerValue(headers, 'x-scope-orgid');
-    if (options.tenantRequired && (tenant === undefined || tenant === '')) return [401, NO_ORG_ID_MESSAGE];
+    const unauthorized =
+      expectedAuth !== undefined && !isAuthorized(headers, expectedAuth)
+        ? UNAUTHORIZED_MESSAGE
+        : options.tenantRequired && (tenant === undefined || tenant === '')
+          ? NO_ORG_ID_MESSAGE
+          : undefined;
+    if (unauthorized !== undefined) {
+      record.entriesInRequest = countEntries(headers, body);
+      return [401, unauthorized];
+    }
     let request: ReturnType<typeof parsePushBody>;
     try {
       request = parsePushBody(headers, body);

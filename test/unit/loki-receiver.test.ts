@@ -354,6 +354,7 @@ describe('Loki receiver: tenants and credentials', () => {
     expect(response.status).toBe(401);
     expect(response.body).toBe('no org id\n');
     expect(receiver.entries()).toEqual([]);
+    expect(receiver.requests()).toMatchObject([{ status: 401, entriesInRequest: 1, entriesStored: 0 }]);
   });
 
   it('stores entries under the tenant named by X-Scope-OrgID', async () => {
