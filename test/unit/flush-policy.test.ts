@@ -42,13 +42,14 @@ describe('FlushPolicy', () => {
 
   it('auto: stays periodic between the rare and busy rates (hysteresis), then returns to end when rare', () => {
     const { policy } = policyWithLog('auto');
-    let t = 0;
-    for (let i = 0; i < BUSY_INVOCATIONS_PER_MINUTE; i++) policy.modeForInvocation((t += 1000));
+    const busyEnd = BUSY_INVOCATIONS_PER_MINUTE * 1000;
+    for (let t = 1000; t <= busyEnd; t += 1000) policy.modeForInvocation(t);
 
     // One invocation every 4 s: 15 a minute, between the two thresholds.
-    const steady = Array.from({ length: 30 }, () => policy.modeForInvocation((t += 4000)));
+    const steady = Array.from({ length: 30 }, (_, i) => policy.modeForInvocation(busyEnd + (i + 1) * 4000));
     // One every 10 s: 6 a minute, below the rare threshold.
-    const slow = Array.from({ length: 10 }, () => policy.modeForInvocation((t += 10_000)));
+    const slowStart = busyEnd + 30 * 4000;
+    const slow = Array.from({ length: 10 }, (_, i) => policy.modeForInvocation(slowStart + (i + 1) * 10_000));
 
     expect(60_000 / 4000).toBeGreaterThanOrEqual(RARE_INVOCATIONS_PER_MINUTE);
     expect(steady.every((m) => m === 'periodic')).toBe(true);
