@@ -1,0 +1,84 @@
+/**
+ * The processes a benchmark runs under the Lambda emulator: the bundled extension and the baseline
+ * extensions of bench/baselines/, plus what /proc says about a process.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { findExtensionEntry } from '../src/layer/bundle.js';
+import { bundledExtensionPath } from '../test/support/extension-harness.js';
+import type { EmulatorOptions } from '../test/support/lambda-emulator.js';
+
+export const EXTENSION_NAME = 'loki-lambda';
+/** USER_HZ on Linux: 100 on every architecture Lambda runs. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** The extensions compared, by the name printed beside their figures. */
+export const Subject = {
+  bundled: 'loki-lambda (bundled)',
+  minimalTelemetry: 'minimal telemetry extension',
+  registerOnly: 'register-only extension',
+} as const;
+export type Subject = (typeof Subject)[keyof typeof Subject];
+
+export function baselinePath(file: string): string {
+  return fileURLToPath(new URL(`./baselines/${file}`, import.meta.url));
+}
+
+/** Emulator options that start `subject` as Lambda would (node + one file); `nodeArgs` go before the file. */
+export async function subjectOptions(
+  subject: Subject,
+  env: Record<string, string>,
+  run: { readonly nodeArgs?: readonly string[]; readonly extensionFile?: string } = {},
+): Promise<EmulatorOptions> {
+  const nodeArgs = run.nodeArgs ?? [];
+  const file =
+    subject === Subject.bundled
+      ? (run.extensionFile ?? (await bundledExtensionPath()))
+      : baselinePath(subject === Subject.minimalTelemetry ? 'minimal-telemetry.mjs' : 'register-only.mjs');
+  return {
+    command: process.execPath,
+    args: [...nodeArgs, file],
+    extensionName: EXTENSION_NAME,
+    env: { ...env, EXTENSION_NAME },
+  };
+}
+
+/** Peak resident set size (VmHWM) of a live process, in bytes. */
+export async function peakRssBytes(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = /^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  if (kb === undefined) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(kb) * 1024;
+}
+
+/** CPU time (user + system) a live process has used so far, in milliseconds. */
+export async function cpuTimeMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces) start at ") ": utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * The extension bundled like the shipped one but not minified, so that a CPU profile names its
+ * functions (node --cpu-prof does not apply source maps). Used only with --cpu-prof.
+ */
+export async function readableBundlePath(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-bench-readable-'));
+  const outfile = join(dir, 'index.mjs');
+  await build({
+    entryPoints: [findExtensionEntry()],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node18',
+    minify: false,
+    outfile,
+    logLevel: 'silent',
+  });
+  return outfile;
+}
