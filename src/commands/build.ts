@@ -102,9 +102,10 @@ async function runBuild(flags: BuildFlags, io: CliIo): Promise<number> {
     ? resolve(io.cwd, flags.cacheDir)
     : defaultCacheDir(io.env, process.platform, io.env.HOME || homedir());
 
+  // The decision is ours (a terminal, and no --json), so ora is told rather than left to guess.
   const spinner =
     io.stdout.isTTY && !flags.json
-      ? ora({ stream: io.stdout, text: 'Building the layers' }).start()
+      ? ora({ stream: io.stdout, isEnabled: true, text: 'Building the layers' }).start()
       : undefined;
   try {
     const layers = await buildLayers({

@@ -99,9 +99,18 @@ export async function ensureNodeTarball(options: EnsureTarballOptions): Promise<
     await rm(target, { force: true });
   }
 
-  await mkdir(join(cacheDir, NODE_CACHE_SUBDIR), { recursive: true });
   // Download into a private directory and move the file into place only once it is verified.
-  const staging = await mkdtemp(join(cacheDir, NODE_CACHE_SUBDIR, '.download-'));
+  let staging: string;
+  try {
+    await mkdir(join(cacheDir, NODE_CACHE_SUBDIR), { recursive: true });
+    staging = await mkdtemp(join(cacheDir, NODE_CACHE_SUBDIR, '.download-'));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new NodeDownloadError(
+      `Cannot write to the cache directory ${cacheDir} (${reason}); choose a writable one with --cache-dir.`,
+      { cause: error },
+    );
+  }
   try {
     onProgress?.(`Downloading ${spec} with npm pack`);
     let result: Awaited<ReturnType<NpmRunner>>;

@@ -17,7 +17,7 @@ const npmMustNotRun: NpmRunner = async () => {
   throw new Error('npm must not run for the slim flavor');
 };
 
-function captureIo(cwd: string): CliIo & { out: () => string; err: () => string } {
+function captureIo(cwd: string, isTTY = false): CliIo & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const sink = (append: (s: string) => void) =>
@@ -28,9 +28,13 @@ function captureIo(cwd: string): CliIo & { out: () => string; err: () => string 
       },
     });
   return {
-    stdout: sink((s) => {
-      out += s;
-    }),
+    stdout: Object.assign(
+      sink((s) => {
+        out += s;
+      }),
+      // A terminal also has cursor control, which a spinner uses.
+      isTTY ? { isTTY, cursorTo: () => true, moveCursor: () => true, clearLine: () => true } : { isTTY },
+    ),
     stderr: sink((s) => {
       err += s;
     }),
@@ -173,5 +177,34 @@ describe('loki-lambda build (output)', () => {
     expect(lines[0]).toMatch(/^layers\/loki-lambda-slim-x86_64\.zip {2}\d+\.\d KiB {2}sha256:[0-9a-f]{64}$/);
     expect(lines[1]).toBe('slim: Node.js runtimes only (nodejs20.x, nodejs22.x, nodejs24.x)');
     expect(io.out()).not.toContain('\u001b');
+  });
+
+  it('shows a spinner while it works when the output is a terminal', async () => {
+    const io = captureIo(work, true);
+
+    const code = await run(['build', '--flavor', 'slim', '--arch', 'x86_64', '--out-dir', 'layers'], io);
+
+    expect(code).toBe(0);
+    expect(io.out()).toContain('Building the layers');
+    expect(io.out()).toMatch(/layers\/loki-lambda-slim-x86_64\.zip {2}\d+\.\d KiB {2}sha256:[0-9a-f]{64}\n/);
+  });
+
+  it('prints exactly one JSON document with --json, even on a terminal', async () => {
+    const io = captureIo(work, true);
+
+    const code = await run(['build', '--flavor', 'slim', '--out-dir', 'layers', '--json'], io);
+
+    expect(code).toBe(0);
+    const document = JSON.parse(io.out()) as { layers: Array<Record<string, unknown>> };
+    expect(document.layers.map((l) => [l.flavor, l.arch, l.path, l.nodeVersion])).toEqual([
+      ['slim', 'x86_64', join(work, 'layers', 'loki-lambda-slim-x86_64.zip'), null],
+      ['slim', 'arm64', join(work, 'layers', 'loki-lambda-slim-arm64.zip'), null],
+    ]);
+    expect(document.layers[0]).toMatchObject({
+      sizeBytes: expect.any(Number),
+      sha256Hex: expect.stringMatching(/^[0-9a-f]{64}$/),
+      sha256Base64: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/),
+      compatibleRuntimes: ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'],
+    });
   });
 });

@@ -112,6 +112,15 @@ describe('ensureNodeTarball', () => {
   });
 });
 
+it('says which cache directory it cannot write, and the flag to change it', async () => {
+  await writeFile(join(cacheDir, 'a-file'), '');
+
+  const attempt = ensureNodeTarball({ pkg, cacheDir: join(cacheDir, 'a-file'), runNpm: fakeNpm(tarball) });
+
+  await expect(attempt).rejects.toThrow(NodeDownloadError);
+  await expect(attempt).rejects.toThrow(/Cannot write to the cache directory .*a-file .*--cache-dir/);
+});
+
 describe('extractNodeBinary', () => {
   it('takes the binary and its license out of the package tarball', async () => {
     const path = join(cacheDir, 'node.tgz');
