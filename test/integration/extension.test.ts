@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import type { LambdaEmulator } from '../support/lambda-emulator.js';
@@ -161,5 +165,50 @@ describe('the bundled extension under the Lambda emulator', () => {
 
     expect(receiver.entries().map((e) => e.line)).toContain('basic');
     expect(emulator.output()).not.toContain('pa55-SECRET');
+  });
+
+  it('pushes over HTTPS, trusting the CA given to Node (NODE_EXTRA_CA_CERTS)', async () => {
+    receiver = await startLokiReceiver();
+    const tls = new URL('../support/fixtures/tls/', import.meta.url);
+    const upstream = new URL(receiver.url);
+    // TLS in front of the receiver, as a load balancer terminates it in front of Loki.
+    const proxy = createServer(
+      { key: readFileSync(new URL('key.pem', tls)), cert: readFileSync(new URL('cert.pem', tls)) },
+      (req, res) => {
+        const forward = request(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            path: req.url,
+            method: req.method,
+            headers: req.headers,
+          },
+          (answer) => {
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(res);
+          },
+        );
+        req.pipe(forward);
+      },
+    );
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = proxy.address() as AddressInfo;
+      emulator = await startBundledExtension(
+        lokiEnv(`https://127.0.0.1:${port}`, {
+          LOKI_FLUSH_STRATEGY: 'end',
+          NODE_EXTRA_CA_CERTS: new URL('cert.pem', tls).pathname,
+        }),
+      );
+
+      await emulator.invoke({ logs: ['over tls'] });
+      await emulator.shutdown();
+
+      expect(receiver.entries().map((e) => e.line)).toContain('over tls');
+      expect(receiver.requests().every((r) => r.status === 204)).toBe(true);
+    } finally {
+      proxy.closeAllConnections();
+      proxy.close();
+    }
   });
 });
