@@ -14,15 +14,15 @@ export const OUT_DIR_DEFAULT = 'dist/layers';
 export const DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 interface BuildFlags {
-  readonly arch: string[];
-  readonly flavor: string[];
+  readonly arch?: string[];
+  readonly flavor?: string[];
   readonly outDir: string;
   readonly cacheDir?: string;
-  readonly json: boolean;
+  readonly json?: boolean;
 }
 
 /** Accepts a flag more than once and comma-separated lists: `--arch x86_64,arm64`. */
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((part) => part.trim())];
 }
 
@@ -91,8 +91,8 @@ async function runBuild(flags: BuildFlags, io: CliIo): Promise<number> {
   let arches: Arch[];
   let flavors: Flavor[];
   try {
-    arches = parseChoices('--arch', flags.arch, ARCHES);
-    flavors = parseChoices('--flavor', flags.flavor, FLAVORS);
+    arches = parseChoices('--arch', flags.arch ?? [], ARCHES);
+    flavors = parseChoices('--flavor', flags.flavor ?? [], FLAVORS);
   } catch (error) {
     io.stderr.write(`loki-lambda build: ${(error as Error).message}\n`);
     return ExitCode.usage;
@@ -104,7 +104,7 @@ async function runBuild(flags: BuildFlags, io: CliIo): Promise<number> {
 
   // The decision is ours (a terminal, and no --json), so ora is told rather than left to guess.
   const spinner =
-    io.stdout.isTTY && !flags.json
+    io.stdout.isTTY && flags.json !== true
       ? ora({ stream: io.stdout, isEnabled: true, text: 'Building the layers' }).start()
       : undefined;
   try {
@@ -119,7 +119,7 @@ async function runBuild(flags: BuildFlags, io: CliIo): Promise<number> {
       },
     });
     spinner?.stop();
-    io.stdout.write(flags.json ? renderBuiltLayersJson(layers) : renderBuiltLayers(layers, io.cwd));
+    io.stdout.write(flags.json === true ? renderBuiltLayersJson(layers) : renderBuiltLayers(layers, io.cwd));
     return ExitCode.ok;
   } catch (error) {
     spinner?.stop();
@@ -149,14 +149,13 @@ export function registerBuildCommand(program: Command, io: CliIo, setExitCode: (
       '--flavor <flavor>',
       'slim (Node.js runtimes, uses their Node) or standalone (any runtime, ships Node) (repeatable; default: both)',
       collect,
-      [],
     )
     .option('--out-dir <dir>', 'directory for loki-lambda-<flavor>-<arch>.zip', OUT_DIR_DEFAULT)
     .option(
       '--cache-dir <dir>',
       'where downloaded Node.js tarballs are kept (default: your user cache directory)',
     )
-    .option('--json', 'print one JSON document describing the zips, and no progress', false)
+    .option('--json', 'print one JSON document describing the zips, and no progress')
     .action(async (flags: BuildFlags) => {
       setExitCode(await runBuild(flags, io));
     });
