@@ -4,21 +4,26 @@ import { createInterface } from 'node:readline/promises';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Command, CommanderError } from 'commander';
+import { createHttpPost } from '../extension/http-post.js';
 import type { AwsDeps } from './aws/deps.js';
 import { WAITER_TIMING_DEFAULT } from './aws/functions.js';
 import { registerAttachCommand } from './commands/attach.js';
 import { OUT_DIR_DEFAULT, registerBuildCommand } from './commands/build.js';
+import { registerCheckCommand } from './commands/check.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerDetachCommand } from './commands/detach.js';
-import { registerPlannedCommands } from './commands/planned.js';
 import { registerPublishCommand } from './commands/publish.js';
+import { registerTailCommand } from './commands/tail.js';
 import { type CliIo, ExitCode } from './io.js';
 import { buildLayers, defaultCacheDir } from './layer/build-layers.js';
 import { createNpmRunner } from './layer/npm.js';
+import type { LokiDeps } from './loki/deps.js';
+import { createHttpGet } from './loki/http-get.js';
+import { createWebSocket } from './loki/tail-socket.js';
 import { VERSION } from './version.js';
 
 /** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
-export type CliDeps = Partial<AwsDeps>;
+export type CliDeps = Partial<AwsDeps> & { readonly loki?: Partial<LokiDeps> };
 
 /** The real AWS clients, build, clock and prompt: the only place they are created. */
 export function defaultAwsDeps(io: CliIo): AwsDeps {
@@ -49,6 +54,25 @@ export function defaultAwsDeps(io: CliIo): AwsDeps {
   };
 }
 
+/** The real clock, HTTP, websockets and Ctrl-C for `tail` and `check`: the only place they are created. */
+export function defaultLokiDeps(io: CliIo): LokiDeps {
+  return {
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    httpGet: createHttpGet(),
+    createHttpPost,
+    openWebSocket: createWebSocket,
+    // Installed only by commands that run until interrupted, so Ctrl-C still stops every other command.
+    interrupted: () => {
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      return controller.signal;
+    },
+    stdoutIsTty: io.stdout.isTTY === true,
+  };
+}
+
 /** Builds the commander program; each command sets the exit code through `setExitCode`. */
 export function createProgram(io: CliIo, setExitCode: (code: number) => void, deps: CliDeps = {}): Command {
   const program = new Command('loki-lambda')
@@ -61,12 +85,15 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
     })
     .showHelpAfterError('(run with --help for usage)');
   registerBuildCommand(program, io, setExitCode);
-  const aws: AwsDeps = { ...defaultAwsDeps(io), ...deps };
+  const { loki: lokiOverrides, ...awsOverrides } = deps;
+  const aws: AwsDeps = { ...defaultAwsDeps(io), ...awsOverrides };
+  const loki: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
   registerPublishCommand(program, io, setExitCode, aws);
   registerAttachCommand(program, io, setExitCode, aws);
   registerDetachCommand(program, io, setExitCode, aws);
   registerDeployCommand(program, io, setExitCode, aws);
-  registerPlannedCommands(program, io, setExitCode);
+  registerTailCommand(program, io, setExitCode, aws, loki);
+  registerCheckCommand(program, io, setExitCode, aws, loki);
   return program;
 }
 

@@ -2,7 +2,8 @@
  * A Loki-compatible push receiver for tests: listens on 127.0.0.1, decodes pushes exactly like Loki
  * (snappy block + logproto.PushRequest, or JSON), validates them and answers like Loki 2.8+
  * (DESIGN.md §4 "How Loki answers"), stores what Loki would store, and can be told to misbehave
- * (see loki-faults.ts). HTTP lives here; the write path is loki-distributor.ts, storage loki-store.ts.
+ * (see loki-faults.ts). HTTP lives here; the write path is loki-distributor.ts, storage loki-store.ts,
+ * the read side loki-query.ts (query_range) and loki-tail.ts (the tail websocket).
  */
 import {
   createServer,
@@ -13,13 +14,16 @@ import {
   STATUS_CODES,
 } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { PushDecodeError } from './loki-codec.js';
 import { ingestPush } from './loki-distributor.js';
 import { FaultQueue, isRequestFault, type LokiFault, type RequestFault } from './loki-faults.js';
 import { parsePushBody } from './loki-push-parse.js';
+import { answerQueryRange, QUERY_RANGE_PATH } from './loki-query.js';
 import { type IngestionRateLimit, IngestionRateLimiter } from './loki-rate-limit.js';
 import { LOKI_LIMITS_DEFAULT, type LokiLimits, NO_ORG_ID_MESSAGE, SINGLE_TENANT_ID } from './loki-rules.js';
 import { LokiStore, type ReceivedEntry, type StoredStream } from './loki-store.js';
+import { TAIL_PATH, type TailAccess, TailHub, type TailRecord, writePlain } from './loki-tail.js';
 
 export {
   encodePushRequest,
@@ -30,6 +34,7 @@ export {
 } from './loki-codec.js';
 export type { LokiFault } from './loki-faults.js';
 export type { ReceivedEntry, StoredStream } from './loki-store.js';
+export type { TailRecord } from './loki-tail.js';
 
 export const PUSH_PATH = '/loki/api/v1/push';
 /** Loki's older push path, still served. */
@@ -99,7 +104,22 @@ export interface LokiReceiver {
   inject(fault: LokiFault): Promise<void>;
   /** Forgets queued per-request faults (does not bring a `down` receiver up). */
   clearFaults(): void;
+  /** The tail websockets: what was asked, and faults of their own. */
+  readonly tails: TailControl;
   close(): Promise<void>;
+}
+
+export interface TailControl {
+  /** Every accepted tail request (query, start, limit, headers), in order. */
+  requests(): TailRecord[];
+  /** Tail websockets open now. */
+  readonly openCount: number;
+  /** Resolves once `count` tail websockets have been accepted in total (reconnects count). */
+  waitForTails(count: number, timeoutMs?: number): Promise<TailRecord[]>;
+  /** Drops every open tail websocket: abruptly, or with a close frame when `graceful`. */
+  drop(options?: { readonly graceful?: boolean }): void;
+  /** While on, websocket upgrades are answered 400 like a plain GET (a proxy without websockets). */
+  refuseWebsockets(on: boolean): void;
 }
 
 interface SocketState {
@@ -167,6 +187,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
       ? undefined
       : new IngestionRateLimiter(options.ingestionRateLimit);
   const expectedAuth = options.auth === undefined ? undefined : expectedAuthorization(options.auth);
+  const tailHub = new TailHub(store, now);
   const faults = new FaultQueue();
   const records: PushRecord[] = [];
   const recordListeners = new Set<() => void>();
@@ -220,8 +241,17 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
       res.on('finish', finished);
       res.on('close', finished);
     }
-    const path = new URL(req.url ?? '/', 'http://receiver').pathname;
+    const requestUrl = new URL(req.url ?? '/', 'http://receiver');
+    const path = requestUrl.pathname;
     if (path === '/ready' && req.method === 'GET') return plain(res, 200, 'ready\n');
+    if (path === QUERY_RANGE_PATH || path === TAIL_PATH) {
+      const problem = authProblem(req.headers);
+      if (problem !== undefined) return plain(res, 401, `${problem}\n`);
+      if (path === TAIL_PATH) return plain(res, 400, TailHub.plainRequestAnswer().body);
+      const answer = answerQueryRange(requestUrl, req.headers, readableStreams(req.headers), now());
+      res.writeHead(answer.status, { 'content-type': answer.contentType }).end(answer.body);
+      return;
+    }
     if (path !== PUSH_PATH && path !== LEGACY_PUSH_PATH) return plain(res, 404, '404 page not found\n');
 
     const body = await readBody(req);
@@ -271,14 +301,44 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     send(res, record, status, message);
   }
 
+  /** Loki's 401 message for a request without valid credentials or (multi-tenant) without a tenant. */
+  function authProblem(headers: IncomingHttpHeaders): string | undefined {
+    const tenant = headerValue(headers, 'x-scope-orgid');
+    return expectedAuth !== undefined && !isAuthorized(headers, expectedAuth)
+      ? UNAUTHORIZED_MESSAGE
+      : options.tenantRequired && (tenant === undefined || tenant === '')
+        ? NO_ORG_ID_MESSAGE
+        : undefined;
+  }
+
+  /** What a query may read: its tenant's streams when multi-tenant, everything otherwise. */
+  function tailAccess(headers: IncomingHttpHeaders): TailAccess {
+    const tenant = headerValue(headers, 'x-scope-orgid');
+    return { canRead: (streamTenant) => !options.tenantRequired || streamTenant === tenant };
+  }
+
+  function readableStreams(headers: IncomingHttpHeaders): StoredStream[] {
+    const access = tailAccess(headers);
+    return store.streams().filter((stream) => access.canRead(stream.tenant));
+  }
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const requestUrl = new URL(req.url ?? '/', 'http://receiver');
+    if (requestUrl.pathname !== TAIL_PATH) {
+      writePlain(socket, 404, '404 page not found');
+      return;
+    }
+    const problem = authProblem(req.headers);
+    if (problem !== undefined) {
+      writePlain(socket, 401, problem);
+      return;
+    }
+    tailHub.upgrade(req, socket, head, requestUrl, tailAccess(req.headers));
+  }
+
   function ingest(headers: IncomingHttpHeaders, body: Buffer, record: PushRecord): [number, string] {
     const tenant = headerValue(headers, 'x-scope-orgid');
-    const unauthorized =
-      expectedAuth !== undefined && !isAuthorized(headers, expectedAuth)
-        ? UNAUTHORIZED_MESSAGE
-        : options.tenantRequired && (tenant === undefined || tenant === '')
-          ? NO_ORG_ID_MESSAGE
-          : undefined;
+    const unauthorized = authProblem(headers);
     if (unauthorized !== undefined) {
       record.entriesInRequest = countEntries(headers, body);
       return [401, unauthorized];
@@ -309,6 +369,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
         if (!res.headersSent) plain(res, 500, `${error instanceof Error ? error.message : String(error)}\n`);
       });
     });
+    created.on('upgrade', handleUpgrade);
     created.on('connection', (socket: Socket) => {
       sockets.set(socket, { requests: 0, inFlight: 0 });
       socket.on('close', () => sockets.delete(socket));
@@ -450,9 +511,19 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
       }
     },
     clearFaults: () => faults.clear(),
+    tails: {
+      requests: () => tailHub.requests(),
+      get openCount() {
+        return tailHub.openCount;
+      },
+      waitForTails: (count, timeoutMs = WAIT_TIMEOUT_MS_DEFAULT) => tailHub.waitForTails(count, timeoutMs),
+      drop: (dropOptions) => tailHub.drop(dropOptions?.graceful === true),
+      refuseWebsockets: (on) => tailHub.refuseWebsockets(on),
+    },
     async close() {
       if (closed) return;
       closed = true;
+      tailHub.close();
       faults.clear();
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

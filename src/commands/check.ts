@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import type { AwsDeps } from '../aws/deps.js';
+import { loadConfigFile } from '../config-file.js';
+import { type CliIo, ExitCode } from '../io.js';
+import { type CheckReport, runCheck, settingsFailedReport } from '../loki/check.js';
+import type { LokiDeps } from '../loki/deps.js';
+import { functionNameOf, readFunctionEnv } from '../loki/function-settings.js';
+import { checkReportDocument, renderCheckReport } from '../render/check.js';
+import {
+  addCommonOptions,
+  addLokiOptions,
+  type CommonOptions,
+  type LokiOptions,
+  resolveLokiEnv,
+} from './aws-options.js';
+import { USER_AGENT } from './tail.js';
+
+/** The `function` label of the test line when no function is named. */
+export const CHECK_FUNCTION_LABEL = 'loki-lambda-check';
+
+type CheckOptions = CommonOptions & LokiOptions;
+
+export function registerCheckCommand(
+  program: Command,
+  io: CliIo,
+  setExitCode: (code: number) => void,
+  aws: AwsDeps,
+  loki: LokiDeps,
+): void {
+  const command = program
+    .command('check')
+    .description('prove that Loki settings work: validate them, push a test line and read it back')
+    .argument('[function]', "check this function's LOKI_* settings (name or ARN)");
+  addLokiOptions(command);
+  addCommonOptions(command).action(async (fn: string | undefined, options: CheckOptions) => {
+    setExitCode(await checkCommand(io, fn, options, aws, loki));
+  });
+}
+
+async function checkCommand(
+  io: CliIo,
+  fn: string | undefined,
+  options: CheckOptions,
+  aws: AwsDeps,
+  loki: LokiDeps,
+): Promise<number> {
+  const error = (text: string): void => {
+    io.stderr.write(`loki-lambda check: ${text}\n`);
+  };
+  if (
+    fn !== undefined &&
+    (options.lokiUrl !== undefined || options.app !== undefined || options.env !== undefined)
+  ) {
+    error('give a FUNCTION (its settings are checked) or --loki-url/--app/--env, not both');
+    return ExitCode.usage;
+  }
+  let env: Readonly<Record<string, string | undefined>> | undefined;
+  let report: CheckReport | undefined;
+  if (fn !== undefined) {
+    const read = await readFunctionEnv(io, aws, options, fn);
+    if (!read.ok) {
+      error(`cannot read the settings of ${fn}: ${read.reason}`);
+      return ExitCode.failure;
+    }
+    env = read.env;
+  } else {
+    const loaded = await loadConfigFile(io.cwd, options.config);
+    if (!loaded.ok) {
+      for (const problem of loaded.problems) error(problem);
+      return ExitCode.usage;
+    }
+    const resolved = await resolveLokiEnv(io, options, loaded.values);
+    if (resolved.ok) env = resolved.env;
+    else report = settingsFailedReport(resolved.problems);
+  }
+  if (report === undefined && env !== undefined) {
+    const { post, close } = loki.createHttpPost();
+    try {
+      report = await runCheck(env, fn === undefined ? CHECK_FUNCTION_LABEL : functionNameOf(fn), {
+        now: loki.now,
+        sleep: loki.sleep,
+        random: loki.random,
+        post,
+        get: loki.httpGet,
+        userAgent: USER_AGENT,
+      });
+    } finally {
+      close();
+    }
+  }
+  if (report === undefined) return ExitCode.failure;
+  const subject = fn ?? 'the given settings';
+  if (options.json) io.stdout.write(`${JSON.stringify(checkReportDocument(subject, report), null, 2)}\n`);
+  else io.stdout.write(renderCheckReport(subject, report, loki.stdoutIsTty));
+  return report.ok ? ExitCode.ok : ExitCode.failure;
+}
