@@ -2,7 +2,7 @@
  * The processes a benchmark runs under the Lambda emulator: the bundled extension and the baseline
  * extensions of bench/baselines/, plus what /proc says about a process.
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,4 +81,20 @@ export async function readableBundlePath(): Promise<string> {
     logLevel: 'silent',
   });
   return outfile;
+}
+
+/**
+ * CPU time every thread of a live process has run so far, in milliseconds, from
+ * /proc/PID/task/TID/schedstat (nanoseconds, unlike the 10 ms ticks of /proc/PID/stat).
+ */
+export async function threadsCpuTimeMs(pid: number): Promise<number> {
+  let ns = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      ns += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0]);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return ns / 1e6;
 }
