@@ -1,12 +1,4 @@
-import { createRequire } from 'node:module';
-import type { Archiver, CoreOptions, TransformOptions, ZipOptions } from 'archiver';
-
-// The installed archiver 7 exports a factory function (CommonJS); the installed @types/archiver 8
-// describes archiver 8's classes instead, so the factory is typed here.
-const archiver = createRequire(import.meta.url)('archiver') as (
-  format: 'zip',
-  options?: CoreOptions & TransformOptions & ZipOptions,
-) => Archiver;
+import archiver from 'archiver';
 
 /** One file of a zip: its path inside the archive, content and Unix permission bits. */
 export interface ZipFile {
