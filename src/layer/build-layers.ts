@@ -32,7 +32,7 @@ export interface BuildLayersOptions {
   /** Where verified Node tarballs are kept between builds (see `defaultCacheDir`). */
   readonly cacheDir: string;
   /** Runs npm to download a Node tarball; defaults to the user's npm in the current directory. */
-  readonly runNpm?: NpmRunner;
+  readonly runNpm: NpmRunner;
   readonly onProgress?: (message: string) => void;
   /** The extension's entry point; defaults to this package's `extension/main.ts`. */
   readonly extensionEntry?: string;
@@ -101,7 +101,7 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
   const arches = selected(ARCHES, options.arches);
   // Only a composition root should default to the process's own environment; this default is for
   // callers (publish, deploy) that have no reason to change how npm runs.
-  const runNpm = options.runNpm ?? createNpmRunner(process.cwd(), process.env);
+  const { runNpm } = options;
 
   await prepareOutDir(outDir);
   onProgress?.('Bundling the extension');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltLayer, buildLayers } from '../../src/layer/build-layers.js';
 import { RUNTIME_NODE_PATH } from '../../src/layer/launcher.js';
+import { createNpmRunner } from '../../src/layer/npm.js';
 import { readZip } from '../../src/layer/read-zip.js';
 import { lokiEnv } from '../support/extension-harness.js';
 import { type LambdaEmulator, startLambdaEmulator } from '../support/lambda-emulator.js';
@@ -53,6 +54,7 @@ beforeAll(async () => {
     flavors: ['standalone'],
     outDir: join(work, 'layers'),
     cacheDir: NODE_CACHE_DIR,
+    runNpm: createNpmRunner(process.cwd(), process.env),
   });
 }, BUILD_TIMEOUT_MS);
 
