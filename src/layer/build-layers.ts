@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { BUNDLE_FILE_NAME, bundleExtension, type ExtensionBundle } from './bundle.js';
 import { BUNDLE_PATH, LAUNCHER_PATH, LAUNCHER_SCRIPT, NODE_BINARY_PATH, PAYLOAD_DIR } from './launcher.js';
 import { loadNodeBinary, type NodeBinary } from './node-binary.js';
-import { createNpmRunner, type NpmRunner } from './npm.js';
+import type { NpmRunner } from './npm.js';
 import { ARCHES, type Arch, FLAVORS, type Flavor, layerZipName } from './targets.js';
 import { createDeterministicZip, EXECUTABLE_MODE, FILE_MODE, type ZipFile } from './zip.js';
 
