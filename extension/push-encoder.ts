@@ -47,7 +47,8 @@ const TAG_VALUE = (2 << 3) | 2;
 
 /**
  * Encodes entries as a logproto.PushRequest (one stream per source, entries in buffer order),
- * the protobuf body of Loki's push API before compression.
+ * the protobuf body of Loki's push API before compression. Hot path: metadata pairs are encoded
+ * once and reused, and the timestamp is written without a nested fork.
  */
 export function encodePushRequest(
   entries: readonly LogEntry[],
@@ -60,36 +61,62 @@ export function encodePushRequest(
     if (list) list.push(entry);
     else bySource.set(entry.source, [entry]);
   }
+  const versionPair =
+    metadata.functionVersion === undefined
+      ? undefined
+      : encodePair('function_version', metadata.functionVersion);
+  const requestPairs = new PairCache('request_id');
   const writer = Writer.create();
   for (const [source, streamEntries] of bySource) {
     writer.uint32(TAG_STREAMS).fork();
     writer.uint32(TAG_LABELS).string(labelStrings[source]);
-    for (const entry of streamEntries) writeEntry(writer, entry, metadata);
+    for (const entry of streamEntries) {
+      writer.uint32(TAG_ENTRIES).fork();
+      writeTimestamp(writer, entry);
+      writer.uint32(TAG_LINE).string(entry.line);
+      if (entry.requestId !== undefined) writer.uint32(TAG_METADATA).bytes(requestPairs.get(entry.requestId));
+      if (versionPair !== undefined) writer.uint32(TAG_METADATA).bytes(versionPair);
+      writer.ldelim();
+    }
     writer.ldelim();
   }
   return writer.finish();
 }
 
-function writeEntry(writer: protobuf.Writer, entry: LogEntry, metadata: EntryMetadata): void {
+/** google.protobuf.Timestamp; seconds fit in 32 bits until 2106, so no 64-bit arithmetic. */
+function writeTimestamp(writer: protobuf.Writer, entry: LogEntry): void {
   const seconds = Math.floor(entry.timeMs / 1000);
   const nanos = (entry.timeMs - seconds * 1000) * 1_000_000 + entry.nanosInMs;
-  writer.uint32(TAG_ENTRIES).fork();
-  writer
-    .uint32(TAG_TIMESTAMP)
-    .fork()
-    .uint32(TAG_SECONDS)
-    .int64(seconds)
-    .uint32(TAG_NANOS)
-    .int32(nanos)
-    .ldelim();
-  writer.uint32(TAG_LINE).string(entry.line);
-  if (entry.requestId !== undefined) writePair(writer, 'request_id', entry.requestId);
-  if (metadata.functionVersion !== undefined) writePair(writer, 'function_version', metadata.functionVersion);
-  writer.ldelim();
+  const length = 1 + varintLength(seconds) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
+  writer.uint32(TAG_TIMESTAMP).uint32(length).uint32(TAG_SECONDS).uint32(seconds);
+  if (nanos !== 0) writer.uint32(TAG_NANOS).uint32(nanos);
 }
 
-function writePair(writer: protobuf.Writer, name: string, value: string): void {
-  writer.uint32(TAG_METADATA).fork().uint32(TAG_NAME).string(name).uint32(TAG_VALUE).string(value).ldelim();
+function varintLength(value: number): number {
+  let length = 1;
+  for (let rest = value >>> 7; rest !== 0; rest >>>= 7) length++;
+  return length;
+}
+
+/** The body of a LabelPairAdapter. */
+function encodePair(name: string, value: string): Uint8Array {
+  return Writer.create().uint32(TAG_NAME).string(name).uint32(TAG_VALUE).string(value).finish();
+}
+
+/** Entries of one invocation share a request id: encode its pair once. */
+class PairCache {
+  private lastValue: string | undefined;
+  private lastBytes: Uint8Array = new Uint8Array();
+
+  constructor(private readonly name: string) {}
+
+  get(value: string): Uint8Array {
+    if (value !== this.lastValue) {
+      this.lastValue = value;
+      this.lastBytes = encodePair(this.name, value);
+    }
+    return this.lastBytes;
+  }
 }
 
 /** Snappy block format, as Loki expects (not the framed format). */
