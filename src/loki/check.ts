@@ -33,6 +33,8 @@ export interface CheckReport {
 
 /** How long the push may take, retries included (Loki answering 429/5xx, or slow). */
 export const CHECK_PUSH_BUDGET_MS = 15_000;
+/** Also at most this many push attempts: a refused connection should fail in a moment, not after the budget. */
+export const CHECK_PUSH_ATTEMPTS_MAX = 4;
 /** Loki makes a pushed line queryable within moments (ingesters answer queries); ask a few times. */
 export const READ_ATTEMPTS = 5;
 export const READ_RETRY_DELAY_MS = 1000;
@@ -104,13 +106,18 @@ export async function runCheck(
   const body = compressPushBody(encodePushRequest([entry], labelStrings, { functionVersion: undefined }));
   const target = { pushUrl: config.pushUrl, auth: config.auth, tenantId: config.tenantId };
   const answers: HttpResponse[] = [];
+  let attempts = 0;
   const observed: HttpPost = async (...args) => {
+    attempts++;
     const response = await deps.post(...args);
     answers.push(response);
     return response;
   };
+  // pushWithRetry budgets by time only; past the attempt cap, its clock says the budget is spent.
+  const budgetNow = (): number =>
+    attempts >= CHECK_PUSH_ATTEMPTS_MAX ? Number.POSITIVE_INFINITY : deps.now();
   const outcome = await pushWithRetry(
-    { post: observed, now: deps.now, sleep: deps.sleep, random: deps.random },
+    { post: observed, now: budgetNow, sleep: deps.sleep, random: deps.random },
     config.pushUrl,
     pushHeaders(target, deps.userAgent),
     body,
