@@ -1,5 +1,4 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
-import https from 'node:https';
 
 export interface HttpResponse {
   readonly status: number;
@@ -33,27 +32,48 @@ export class HttpTimeoutError extends Error {
  * reset is retried once on a fresh connection: after a Lambda freeze the old socket may be dead.
  */
 export function createHttpPost(): { post: HttpPost; close: () => void } {
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 1 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 1 }),
+  const transports = new Map<string, Promise<Transport>>();
+  // node:https (TLS, crypto) loads at the first HTTPS push, not during Lambda's init.
+  const transportFor = (protocol: string): Promise<Transport> => {
+    let transport = transports.get(protocol);
+    if (transport === undefined) {
+      transport =
+        protocol === 'https:'
+          ? import('node:https').then((https) => ({
+              request: https.request,
+              agent: new https.Agent({ keepAlive: true, maxSockets: 1 }),
+            }))
+          : Promise.resolve({
+              request: http.request,
+              agent: new http.Agent({ keepAlive: true, maxSockets: 1 }),
+            });
+      transports.set(protocol, transport);
+    }
+    return transport;
   };
   const post: HttpPost = async (url, headers, body, timeoutMs) => {
     const deadline = Date.now() + timeoutMs;
+    const target = new URL(url);
+    const transport = await transportFor(target.protocol);
     try {
-      return await postOnce(url, headers, body, timeoutMs, agents);
+      return await postOnce(transport, target, headers, body, timeoutMs);
     } catch (error) {
       const remaining = deadline - Date.now();
-      if (isStaleSocket(error) && remaining > 0) return postOnce(url, headers, body, remaining, agents);
+      if (isStaleSocket(error) && remaining > 0) return postOnce(transport, target, headers, body, remaining);
       throw error;
     }
   };
   return {
     post,
     close: () => {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
+      for (const transport of transports.values()) void transport.then(({ agent }) => agent.destroy());
     },
   };
+}
+
+interface Transport {
+  readonly request: typeof http.request;
+  readonly agent: http.Agent;
 }
 
 interface StaleSocketMarker {
@@ -66,19 +86,16 @@ function isStaleSocket(error: unknown): boolean {
 }
 
 function postOnce(
-  url: string,
+  transport: Transport,
+  target: URL,
   headers: Readonly<Record<string, string>>,
   body: Uint8Array,
   timeoutMs: number,
-  agents: { 'http:': http.Agent; 'https:': https.Agent },
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    const transport = target.protocol === 'https:' ? https : http;
-    const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:'];
     const request = transport.request(target, {
       method: 'POST',
-      agent,
+      agent: transport.agent,
       headers: { ...headers, 'Content-Length': String(body.byteLength) },
     });
     const timer = setTimeout(() => request.destroy(new HttpTimeoutError(timeoutMs)), Math.max(1, timeoutMs));

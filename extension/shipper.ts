@@ -7,8 +7,8 @@ import { Flusher } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
-import { compressPushBody, encodePushRequest, streamLabelStrings } from './push-encoder.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
+import { streamLabelStrings } from './stream-labels.js';
 import { TELEMETRY_SCHEMA_VERSION, type TelemetryEvent } from './telemetry.js';
 import type { TelemetryListener } from './telemetry-listener.js';
 import { TelemetryTracker } from './telemetry-tracker.js';
@@ -17,6 +17,13 @@ import { TelemetryTracker } from './telemetry-tracker.js';
 const TELEMETRY_MAX_ITEMS = 1_000;
 const TELEMETRY_MAX_BYTES = 256 * 1024;
 const TELEMETRY_PATH = '/telemetry';
+
+/** protobufjs and snappy load at the first push, not during Lambda's init (a cold start waits for init). */
+let encoderModule: Promise<typeof import('./push-encoder.js')> | undefined;
+function loadEncoder(): Promise<typeof import('./push-encoder.js')> {
+  encoderModule ??= import('./push-encoder.js');
+  return encoderModule;
+}
 
 export interface ShipperDeps {
   readonly config: ExtensionConfig;
@@ -85,14 +92,11 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   const metadata = { functionVersion: deps.functionVersion };
   const flusher = new Flusher({
     buffer,
-    send: (entries, deadlineMs) =>
-      pushWithRetry(
-        deps,
-        config.pushUrl,
-        headers,
-        compressPushBody(encodePushRequest(entries, labelStrings, metadata)),
-        deadlineMs,
-      ),
+    send: async (entries, deadlineMs) => {
+      const { compressPushBody, encodePushRequest } = await loadEncoder();
+      const body = compressPushBody(encodePushRequest(entries, labelStrings, metadata));
+      return pushWithRetry(deps, config.pushUrl, headers, body, deadlineMs);
+    },
     dropNotice: (entries, bytes) =>
       noticeEntry(
         `loki-lambda dropped ${entries} log entries (${bytes} bytes) while Loki was unreachable: the buffer limit LOKI_MAX_BUFFER_BYTES=${config.maxBufferBytes} was reached`,
