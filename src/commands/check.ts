@@ -89,7 +89,7 @@ async function checkCommand(
     }
   }
   if (report === undefined) return ExitCode.failure;
-  const subject = fn ?? 'the given settings';
+  const subject = fn;
   if (options.json) io.stdout.write(`${JSON.stringify(checkReportDocument(subject, report), null, 2)}\n`);
   else io.stdout.write(renderCheckReport(subject, report, loki.stdoutIsTty));
   return report.ok ? ExitCode.ok : ExitCode.failure;

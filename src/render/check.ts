@@ -19,13 +19,15 @@ const MARKS: Readonly<Record<StepStatus, string>> = {
 const TITLE_WIDTH = Math.max(...Object.values(STEP_TITLES).map((title) => title.length));
 
 /** The steps one per line, then the verdict. */
-export function renderCheckReport(subject: string, report: CheckReport, color: boolean): string {
+export function renderCheckReport(subject: string | undefined, report: CheckReport, color: boolean): string {
   const paint = (status: StepStatus, text: string): string => {
     if (!color) return text;
     const code = status === 'ok' ? '32' : status === 'failed' ? '31' : status === 'unverified' ? '33' : '2';
     return `\u001b[${code}m${text}\u001b[0m`;
   };
-  const lines = [`Checking the Loki settings of ${subject}:`];
+  const lines = [
+    subject === undefined ? 'Checking the Loki settings:' : `Checking the Loki settings of ${subject}:`,
+  ];
   for (const step of report.steps) {
     const detail = step.status === 'skipped' ? 'skipped (an earlier step failed)' : step.detail;
     lines.push(
@@ -49,9 +51,9 @@ export function renderCheckReport(subject: string, report: CheckReport, color: b
 }
 
 /** The report as one JSON document for scripts. */
-export function checkReportDocument(subject: string, report: CheckReport): unknown {
+export function checkReportDocument(subject: string | undefined, report: CheckReport): unknown {
   return {
-    subject,
+    function: subject ?? null,
     ok: report.ok,
     failedStep: report.failedStep ?? null,
     line: report.line ?? null,
