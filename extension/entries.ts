@@ -30,6 +30,9 @@ const NANOS_PER_MS = 1_000_000;
 export class EntryMaker {
   private currentRequestId: string | undefined;
   private readonly lastTime = new Map<Source, { timeMs: number; nanosInMs: number }>();
+  // Events of one batch often share their `time` string: parse it once.
+  private lastTimeText = '';
+  private lastTimeMs = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -47,7 +50,11 @@ export class EntryMaker {
     const line = truncateLine(
       wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record)),
     );
-    const { timeMs, nanosInMs } = this.distinctTime(source, parseTime(event.time, this.now));
+    if (event.time !== this.lastTimeText) {
+      this.lastTimeText = event.time;
+      this.lastTimeMs = parseTime(event.time, this.now);
+    }
+    const { timeMs, nanosInMs } = this.distinctTime(source, this.lastTimeMs);
     return { source, timeMs, nanosInMs, line, requestId, sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES };
   }
 

@@ -1,9 +1,9 @@
 import type { ExtensionConfig, LogType } from './config.js';
 import { EntryMaker, noticeEntry } from './entries.js';
 import { EntryBuffer } from './entry-buffer.js';
-import { runEventLoop } from './event-loop.js';
+import { EventLoop } from './event-loop.js';
 import { FlushPolicy } from './flush-policy.js';
-import { Flusher } from './flusher.js';
+import { Flusher, MAX_PUSH_BYTES } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
@@ -55,33 +55,6 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   const maker = new EntryMaker(now);
   const tracker = new TelemetryTracker();
   const shipped = new Set<string>(config.logTypes);
-
-  const listener = await deps.listen(config.listenerPort, (events) => {
-    for (const event of events) {
-      const entry = maker.make(event);
-      if (entry !== undefined && shipped.has(entry.source)) buffer.add(entry);
-    }
-    tracker.observe(events);
-  });
-  try {
-    await deps.subscribe({
-      schemaVersion: TELEMETRY_SCHEMA_VERSION,
-      types: subscribedTypes(config.logTypes),
-      buffering: {
-        maxItems: TELEMETRY_MAX_ITEMS,
-        maxBytes: TELEMETRY_MAX_BYTES,
-        timeoutMs: config.bufferTimeoutMs,
-      },
-      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${listener.port}${TELEMETRY_PATH}` },
-    });
-  } catch (error) {
-    await listener.close();
-    throw error;
-  }
-  log.debug(
-    `shipping ${config.logTypes.join(',')} logs to ${describeUrl(config.pushUrl)}, flush ${config.flushStrategy}`,
-  );
-
   const labelStrings = streamLabelStrings({
     application: config.application,
     environment: config.environment,
@@ -105,24 +78,54 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
     now,
     log,
   });
+  const loop = new EventLoop({
+    next: deps.next,
+    tracker,
+    flush: async (deadlineMs) => {
+      const result = await flusher.flush(deadlineMs);
+      if (result.sent + result.rejected > 0)
+        log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
+      return result;
+    },
+    coolingDown: () => flusher.coolingDown(),
+    pendingEntries: () => buffer.length,
+    pendingBytes: () => buffer.sizeBytes,
+    fullBatchBytes: MAX_PUSH_BYTES,
+    policy: new FlushPolicy(config.flushStrategy, log),
+    flushIntervalMs: config.flushIntervalMs,
+    now,
+    log,
+  });
+
+  const listener = await deps.listen(config.listenerPort, (events) => {
+    for (const event of events) {
+      const entry = maker.make(event);
+      if (entry !== undefined && shipped.has(entry.source)) buffer.add(entry);
+    }
+    tracker.observe(events);
+    loop.onBuffered();
+  });
+  try {
+    await deps.subscribe({
+      schemaVersion: TELEMETRY_SCHEMA_VERSION,
+      types: subscribedTypes(config.logTypes),
+      buffering: {
+        maxItems: TELEMETRY_MAX_ITEMS,
+        maxBytes: TELEMETRY_MAX_BYTES,
+        timeoutMs: config.bufferTimeoutMs,
+      },
+      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${listener.port}${TELEMETRY_PATH}` },
+    });
+  } catch (error) {
+    await listener.close();
+    throw error;
+  }
+  log.debug(
+    `shipping ${config.logTypes.join(',')} logs to ${describeUrl(config.pushUrl)}, flush ${config.flushStrategy}`,
+  );
 
   try {
-    const { shutdownReason } = await runEventLoop({
-      next: deps.next,
-      tracker,
-      flush: async (deadlineMs) => {
-        const result = await flusher.flush(deadlineMs);
-        if (result.sent + result.rejected > 0)
-          log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
-        return result;
-      },
-      coolingDown: () => flusher.coolingDown(),
-      pendingEntries: () => buffer.length,
-      policy: new FlushPolicy(config.flushStrategy, log),
-      flushIntervalMs: config.flushIntervalMs,
-      now,
-      log,
-    });
+    const { shutdownReason } = await loop.run();
     if (buffer.length > 0) {
       log.warn(`shutting down (${shutdownReason}) with ${buffer.length} entries Loki could not take in time`);
     }

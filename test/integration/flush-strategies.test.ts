@@ -81,4 +81,16 @@ describe('flush strategies, with the sandbox frozen between invocations as in La
     // Nothing lost or duplicated across the switch, and the rest arrives at SHUTDOWN.
     expect(shippedFunctionLines(receiver)).toEqual(writtenLines(emulator));
   });
+
+  it('end: pushes a full batch while the function still runs instead of holding it to the end', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+    const lines = Array.from({ length: 1500 }, (_, i) => `big ${i} ${'x'.repeat(1000)}`);
+
+    const result = await emulator.invoke({ logs: lines, durationMs: 1000 });
+
+    // About 1.5 MB: the first full batch (1 MiB) went out before the runtime was done.
+    expect(receiver.requests()[0]?.receivedAtMs).toBeLessThan(result.runtimeDoneAtMs ?? 0);
+    expect(shippedFunctionLines(receiver)).toEqual(lines);
+  });
 });
