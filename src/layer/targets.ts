@@ -7,8 +7,8 @@ export type Flavor = (typeof FLAVORS)[number];
 
 export const LAYER_NAME_DEFAULT = 'loki-lambda';
 
-/** The extension's registered name: Lambda requires it to equal the file name in /opt/extensions. */
-export const EXTENSION_NAME = 'loki-lambda';
+/** The extension's registered name, which the launcher's file name in /opt/extensions must equal. */
+export { EXTENSION_NAME } from '../../extension/constants.js';
 
 /** Node.js runtimes whose own `/var/lang/bin/node` runs the slim flavor's bundle. */
 export const SLIM_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const;
