@@ -1,12 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { S3Client } from '@aws-sdk/client-s3';
 import { Command, CommanderError } from 'commander';
 import { createHttpPost } from '../extension/http-post.js';
 import type { AwsDeps } from './aws/deps.js';
-import { WAITER_TIMING_DEFAULT } from './aws/functions.js';
+import { WAITER_TIMING_DEFAULT } from './aws/waiter-timing.js';
 import { registerAttachCommand } from './commands/attach.js';
 import { OUT_DIR_DEFAULT, registerBuildCommand } from './commands/build.js';
 import { registerCheckCommand } from './commands/check.js';
@@ -15,31 +13,42 @@ import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerTailCommand } from './commands/tail.js';
 import { type CliIo, ExitCode } from './io.js';
-import { buildLayers, defaultCacheDir } from './layer/build-layers.js';
+import { defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
 import type { LokiDeps } from './loki/deps.js';
 import { createHttpGet } from './loki/http-get.js';
-import { createWebSocket } from './loki/tail-socket.js';
 import { VERSION } from './version.js';
 
 /** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
 export type CliDeps = Partial<AwsDeps> & { readonly loki?: Partial<LokiDeps> };
 
-/** The real AWS clients, build, clock and prompt: the only place they are created. */
+/**
+ * The real AWS clients, build, clock and prompt: the only place they are created. The AWS SDK and the
+ * layer build (esbuild, archiver) are imported when first used, so `--help` and the commands that do
+ * not need them start without loading them (test/integration/cli-startup.test.ts holds that).
+ */
 export function defaultAwsDeps(io: CliIo): AwsDeps {
   return {
     // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
-    createLambdaClient: (region, profile) => new LambdaClient({ region, ...(profile ? { profile } : {}) }),
-    createS3Client: (region, profile) => new S3Client({ region, ...(profile ? { profile } : {}) }),
-    buildLayers: ({ arches, flavors, onProgress }) =>
-      buildLayers({
+    createLambdaClient: async (region, profile) => {
+      const { LambdaClient } = await import('@aws-sdk/client-lambda');
+      return new LambdaClient({ region, ...(profile ? { profile } : {}) });
+    },
+    createS3Client: async (region, profile) => {
+      const { S3Client } = await import('@aws-sdk/client-s3');
+      return new S3Client({ region, ...(profile ? { profile } : {}) });
+    },
+    buildLayers: async ({ arches, flavors, onProgress }) => {
+      const { buildLayers } = await import('./layer/build-layers.js');
+      return buildLayers({
         arches,
         flavors,
         outDir: join(io.cwd, OUT_DIR_DEFAULT),
         cacheDir: defaultCacheDir(io.env, process.platform, io.env.HOME || homedir()),
         runNpm: createNpmRunner(io.cwd, io.env),
         ...(onProgress ? { onProgress } : {}),
-      }),
+      });
+    },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     waiter: WAITER_TIMING_DEFAULT,
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
@@ -62,7 +71,8 @@ export function defaultLokiDeps(io: CliIo): LokiDeps {
     random: Math.random,
     httpGet: createHttpGet(),
     createHttpPost,
-    openWebSocket: createWebSocket,
+    // ws is loaded only when `tail` follows.
+    loadWebSocketFactory: async () => (await import('./loki/tail-socket.js')).createWebSocket,
     // Installed only by commands that run until interrupted, so Ctrl-C still stops every other command.
     interrupted: () => {
       const controller = new AbortController();

@@ -1,16 +1,17 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Arch, Flavor } from '../layer/targets.js';
-import type { WaiterTiming } from './functions.js';
 import type { LayerZip } from './layer-versions.js';
+import type { WaiterTiming } from './waiter-timing.js';
 
 /**
  * What the AWS commands need from the outside world. The CLI entry builds the real ones; tests pass
  * `mockClient(LambdaClient)`-backed clients, a fake build, an instant sleep and a scripted prompt.
+ * The client factories are async so that the CLI loads the AWS SDK only when a command uses it.
  */
 export interface AwsDeps {
-  readonly createLambdaClient: (region: string, profile: string | undefined) => LambdaClient;
-  readonly createS3Client: (region: string, profile: string | undefined) => S3Client;
+  readonly createLambdaClient: (region: string, profile: string | undefined) => Promise<LambdaClient>;
+  readonly createS3Client: (region: string, profile: string | undefined) => Promise<S3Client>;
   readonly buildLayers: (request: {
     readonly arches: readonly Arch[];
     readonly flavors: readonly Flavor[];

@@ -62,7 +62,8 @@ export interface PublishedLayer {
 
 export interface AwsContext {
   readonly lambda: LambdaClient;
-  readonly getS3: () => S3Client;
+  /** Created on first use: most runs never stage a zip in S3. */
+  readonly getS3: () => Promise<S3Client>;
   readonly deps: AwsDeps;
   /** Progress for people (stderr): builds, retries, waits. */
   readonly progress: (message: string) => void;

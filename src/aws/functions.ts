@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { errorMessage, FunctionUpdateFailedError } from './errors.js';
 import { type RetryOptions, withRetry } from './retry.js';
+import type { WaiterTiming } from './waiter-timing.js';
 
 /** What the plan needs to know about a function, read with GetFunctionConfiguration. */
 export interface FunctionSnapshot {
@@ -28,19 +29,6 @@ export interface FunctionUpdate {
   readonly layers?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
 }
-
-/** How long to wait for Lambda to finish applying an update (seconds, as the SDK waiter takes them). */
-export interface WaiterTiming {
-  readonly minDelaySeconds: number;
-  readonly maxDelaySeconds: number;
-  readonly maxWaitSeconds: number;
-}
-
-export const WAITER_TIMING_DEFAULT: WaiterTiming = {
-  minDelaySeconds: 1,
-  maxDelaySeconds: 10,
-  maxWaitSeconds: 600,
-};
 
 export async function readFunction(lambda: LambdaClient, name: string): Promise<FunctionSnapshot> {
   const config = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));

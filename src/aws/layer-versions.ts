@@ -91,7 +91,7 @@ export function canReuse(existing: LayerVersionInfo, request: PublishRequest): b
  */
 export async function publishLayerZip(
   lambda: LambdaClient,
-  getS3: () => S3Client,
+  getS3: () => Promise<S3Client>,
   request: PublishRequest,
 ): Promise<PublishOutcome> {
   const { zip } = request;
@@ -107,7 +107,7 @@ export async function publishLayerZip(
   let content: { ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string };
   if (viaS3 && request.s3Bucket !== undefined) {
     const key = `loki-lambda/${request.layerName}/${zip.sha256Hex}.zip`;
-    await getS3().send(new PutObjectCommand({ Bucket: request.s3Bucket, Key: key, Body: body }));
+    await (await getS3()).send(new PutObjectCommand({ Bucket: request.s3Bucket, Key: key, Body: body }));
     content = { S3Bucket: request.s3Bucket, S3Key: key };
   } else {
     content = { ZipFile: body };

@@ -21,7 +21,6 @@ import {
   prepareAws,
   resolveLokiEnv,
 } from './aws-options.js';
-import { runFunctions } from './run-functions.js';
 
 export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions {
   readonly functionsRegex?: string;
@@ -113,7 +112,9 @@ export async function attachCommand(
           version: VERSION,
         };
   const names = functions.length > 0 ? functions : (file.functions ?? []);
-  return runFunctions(createContext(deps, prepared, out), out, {
+  // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
+  const { runFunctions } = await import('./run-functions.js');
+  return runFunctions(await createContext(deps, prepared, out), out, {
     mode: 'attach',
     names,
     pattern,

@@ -90,12 +90,12 @@ export async function prepareAws(
   };
 }
 
-export function createContext(
+export async function createContext(
   deps: AwsDeps,
   prepared: Extract<Prepared, { ok: true }>,
   out: Output,
-): AwsContext {
-  const lambda = deps.createLambdaClient(prepared.region, prepared.profile);
+): Promise<AwsContext> {
+  const lambda = await deps.createLambdaClient(prepared.region, prepared.profile);
   let s3: ReturnType<AwsDeps['createS3Client']> | undefined;
   return {
     lambda,

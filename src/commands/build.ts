@@ -1,9 +1,10 @@
 import { homedir } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import ora from 'ora';
+import type { Ora } from 'ora';
 import { type CliIo, ExitCode } from '../io.js';
-import { type BuiltLayer, buildLayers, defaultCacheDir, OutDirError } from '../layer/build-layers.js';
+import type { BuiltLayer } from '../layer/build-layers.js';
+import { defaultCacheDir } from '../layer/cache-dir.js';
 import { NodeDownloadError, NodeIntegrityError } from '../layer/node-binary.js';
 import { createNpmRunner } from '../layer/npm.js';
 import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor } from '../layer/targets.js';
@@ -102,11 +103,14 @@ async function runBuild(flags: BuildFlags, io: CliIo): Promise<number> {
     ? resolve(io.cwd, flags.cacheDir)
     : defaultCacheDir(io.env, process.platform, io.env.HOME || homedir());
 
-  // The decision is ours (a terminal, and no --json), so ora is told rather than left to guess.
-  const spinner =
-    io.stdout.isTTY && flags.json !== true
-      ? ora({ stream: io.stdout, isEnabled: true, text: 'Building the layers' }).start()
-      : undefined;
+  // Loaded here (esbuild, archiver; ora only for a spinner) so that the other commands start without them.
+  const { buildLayers, OutDirError } = await import('../layer/build-layers.js');
+  let spinner: Ora | undefined;
+  if (io.stdout.isTTY && flags.json !== true) {
+    // The decision is ours (a terminal, and no --json), so ora is told rather than left to guess.
+    const { default: ora } = await import('ora');
+    spinner = ora({ stream: io.stdout, isEnabled: true, text: 'Building the layers' }).start();
+  }
   try {
     const layers = await buildLayers({
       arches,

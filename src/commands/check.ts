@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
 import { loadConfigFile } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
-import { type CheckReport, runCheck, settingsFailedReport } from '../loki/check.js';
+import type { CheckReport } from '../loki/check.js';
 import type { LokiDeps } from '../loki/deps.js';
 import { functionNameOf, readFunctionEnv } from '../loki/function-settings.js';
 import { checkReportDocument, renderCheckReport } from '../render/check.js';
@@ -54,6 +54,8 @@ async function checkCommand(
     error('give a FUNCTION (its settings are checked) or --loki-url/--app/--env, not both');
     return ExitCode.usage;
   }
+  // Loaded here (with the extension's push encoder) so that the other commands start without it.
+  const { runCheck, settingsFailedReport } = await import('../loki/check.js');
   let env: Readonly<Record<string, string | undefined>> | undefined;
   let report: CheckReport | undefined;
   if (fn !== undefined) {

@@ -11,7 +11,6 @@ import {
   parseRegex,
   prepareAws,
 } from './aws-options.js';
-import { runFunctions } from './run-functions.js';
 
 interface DetachOptions extends CommonOptions {
   readonly functionsRegex?: string;
@@ -55,7 +54,9 @@ async function detachCommand(
     for (const problem of problems) out.error(problem);
     return ExitCode.usage;
   }
-  return runFunctions(createContext(deps, prepared, out), out, {
+  // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
+  const { runFunctions } = await import('./run-functions.js');
+  return runFunctions(await createContext(deps, prepared, out), out, {
     mode: 'detach',
     names: functions.length > 0 ? functions : (file.functions ?? []),
     pattern,

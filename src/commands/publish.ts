@@ -2,14 +2,7 @@ import { basename, isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
 import { ZipTooLargeError } from '../aws/errors.js';
-import { layerDescription, layerNameFor } from '../aws/functions-workflow.js';
-import {
-  DIRECT_UPLOAD_LIMIT_BYTES,
-  describeZipFile,
-  grantLayerAccess,
-  type LayerZip,
-  publishLayerZip,
-} from '../aws/layer-versions.js';
+import type { LayerZip } from '../aws/layer-versions.js';
 import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import {
@@ -100,7 +93,12 @@ async function publishCommand(io: CliIo, options: PublishOptions, deps: AwsDeps)
     return ExitCode.usage;
   }
 
-  const ctx = createContext(deps, prepared, out);
+  // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
+  const { layerDescription, layerNameFor } = await import('../aws/functions-workflow.js');
+  const { DIRECT_UPLOAD_LIMIT_BYTES, describeZipFile, grantLayerAccess, publishLayerZip } = await import(
+    '../aws/layer-versions.js'
+  );
+  const ctx = await createContext(deps, prepared, out);
   const results: ReturnType<typeof publishToJson>[] = [];
   try {
     const zips: readonly LayerZip[] =

@@ -9,7 +9,6 @@ import { createLokiClient } from '../loki/client.js';
 import { baseUrlOf, type LokiConnection } from '../loki/connection.js';
 import type { LokiDeps } from '../loki/deps.js';
 import { parseDurationMs } from '../loki/duration.js';
-import { followLogs } from '../loki/follow.js';
 import { functionNameOf, readFunctionEnv } from '../loki/function-settings.js';
 import { HttpGetAbortedError } from '../loki/http-get.js';
 import { buildQuery, TAIL_SOURCES, type TailSource, withFilter } from '../loki/logql.js';
@@ -144,6 +143,9 @@ async function tailCommand(
     color: loki.stdoutIsTty && options.output === 'default',
     showFunction: options.query !== undefined,
   };
+  // Loaded here, with ws, so that the other commands start without them.
+  const { followLogs } = await import('../loki/follow.js');
+  const openWebSocket = await loki.loadWebSocketFactory();
   const signal = options.follow ? loki.interrupted() : new AbortController().signal;
   try {
     await followLogs(
@@ -156,7 +158,7 @@ async function tailCommand(
         onEntry: (entry) => io.stdout.write(renderEntry(entry, render)),
         onNotice: (text) => error(text),
       },
-      { now: loki.now, sleep: loki.sleep, openWebSocket: loki.openWebSocket, signal },
+      { now: loki.now, sleep: loki.sleep, openWebSocket, signal },
     );
   } catch (caught) {
     if (signal.aborted && caught instanceof HttpGetAbortedError) return ExitCode.ok;

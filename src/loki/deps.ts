@@ -13,7 +13,8 @@ export interface LokiDeps {
   readonly httpGet: HttpGet;
   /** A keep-alive POST client for the check's push (the extension's own); closed after use. */
   readonly createHttpPost: () => { readonly post: HttpPost; readonly close: () => void };
-  readonly openWebSocket: WebSocketFactory;
+  /** The websocket factory, loaded on first use: the ws package would slow every other command's start. */
+  readonly loadWebSocketFactory: () => Promise<WebSocketFactory>;
   /** A signal aborted on Ctrl-C; asked for only by commands that run until interrupted. */
   readonly interrupted: () => AbortSignal;
   /** Whether stdout is a terminal (colors). */

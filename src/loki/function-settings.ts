@@ -1,6 +1,5 @@
 import { parseFunctionArn } from '../aws/arn.js';
 import type { AwsDeps } from '../aws/deps.js';
-import { readFunction } from '../aws/functions.js';
 import { resolveRegion } from '../aws/region.js';
 import { firstDefined, loadConfigFile } from '../config-file.js';
 import type { CliIo } from '../io.js';
@@ -38,7 +37,9 @@ export async function readFunctionEnv(
   });
   if (!region.ok) return { ok: false, reason: renderRegionProblem(region.problem).trim() };
   try {
-    const lambda = deps.createLambdaClient(
+    // Loaded here: tail and check start without the AWS SDK when they need no function settings.
+    const { readFunction } = await import('../aws/functions.js');
+    const lambda = await deps.createLambdaClient(
       region.region,
       firstDefined(options.profile, loaded.values.profile),
     );

@@ -105,11 +105,11 @@ export async function runCli(argv: readonly string[], setup: CliSetup = {}): Pro
   const prompts: string[] = [];
   const cwd = setup.cwd ?? tmpdir();
   const deps: Partial<AwsDeps> = {
-    createLambdaClient: (region) => {
+    createLambdaClient: async (region) => {
       regions.push(region);
       return new LambdaClient({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     },
-    createS3Client: (region) =>
+    createS3Client: async (region) =>
       new S3Client({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     buildLayers: async ({ arches, flavors }) => {
       builds.push({ arches, flavors });

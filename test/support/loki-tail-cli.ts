@@ -178,9 +178,9 @@ export function startLokiCli(argv: readonly string[], setup: LokiCliSetup = {}):
   const sockets = setup.sockets ?? new GatedWebSockets();
   const controller = new AbortController();
   const deps: CliDeps = {
-    createLambdaClient: (region) =>
+    createLambdaClient: async (region) =>
       new LambdaClient({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
-    createS3Client: (region) =>
+    createS3Client: async (region) =>
       new S3Client({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     ...setup.deps,
     loki: {
@@ -189,7 +189,7 @@ export function startLokiCli(argv: readonly string[], setup: LokiCliSetup = {}):
       random: () => 0.5,
       httpGet: createHttpGet(),
       createHttpPost,
-      openWebSocket: sockets.open,
+      loadWebSocketFactory: async () => sockets.open,
       interrupted: () => controller.signal,
       stdoutIsTty: setup.stdoutIsTty ?? false,
       ...setup.loki,
