@@ -1,22 +1,23 @@
 /**
  * `npm run bench` (bench/run.mjs bundles this file and calls `main`): the four benchmarks of
- * issue 6, each printing its figures beside a baseline measured in the same run.
+ * issue 6 and the CLI's start-up, each printing its figures beside a baseline measured in the same run.
  *
  *   npm run bench                      full run (a few minutes)
  *   npm run bench -- --quick           short run, noisier figures
- *   npm run bench -- --only=init,overhead,throughput,memory
+ *   npm run bench -- --only=init,overhead,throughput,memory,cli
  *   npm run bench -- --json=FILE       also write every figure as JSON
  *   npm run bench -- --cpu-prof=DIR    run the extension with `node --cpu-prof` in the throughput run
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { runCliStartupBench } from './cli-startup-bench.js';
 import { runInitBench } from './init-bench.js';
 import { runMemoryBench } from './memory-bench.js';
 import { runOverheadBench } from './overhead-bench.js';
 import { type BenchmarkReport, formatReport } from './report.js';
 import { runThroughputBench } from './throughput-bench.js';
 
-const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory'] as const;
+const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory', 'cli'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 interface BenchArgs {
@@ -107,6 +108,7 @@ export async function main(argv: readonly string[], files: BenchFiles): Promise<
       }),
     );
   }
+  if (args.only.has('cli')) print(await runCliStartupBench({ runsPerSubject: quick ? 10 : 40 }));
   if (args.jsonPath !== undefined) {
     await writeFile(args.jsonPath, `${JSON.stringify({ machine: machine(), quick, reports }, null, 2)}\n`);
   }
