@@ -9,11 +9,10 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Arch, Flavor } from '../layer/targets.js';
+import { type Arch, DIRECT_UPLOAD_LIMIT_BYTES, type Flavor } from '../layer/targets.js';
 import { awsErrorName, ZipTooLargeError } from './errors.js';
 
-/** Lambda takes a layer zip inline in the request up to 50 MB; larger ones must come from S3. */
-export const DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
+export { DIRECT_UPLOAD_LIMIT_BYTES } from '../layer/targets.js';
 export const LAYER_LICENSE = 'Apache-2.0';
 /** Action a layer permission grants: using the layer version in a function. */
 const GET_LAYER_VERSION_ACTION = 'lambda:GetLayerVersion';

@@ -7,12 +7,16 @@ import type { BuiltLayer } from '../layer/build-layers.js';
 import { defaultCacheDir } from '../layer/cache-dir.js';
 import { NodeDownloadError, NodeIntegrityError } from '../layer/node-binary.js';
 import { createNpmRunner } from '../layer/npm.js';
-import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor } from '../layer/targets.js';
+import {
+  ARCHES,
+  type Arch,
+  DIRECT_UPLOAD_LIMIT_BYTES,
+  FLAVORS,
+  type Flavor,
+  runtimesFor,
+} from '../layer/targets.js';
 
 export const OUT_DIR_DEFAULT = 'dist/layers';
-
-/** Lambda's limits for a layer: zip uploaded directly (larger ones go through S3), and unzipped. */
-export const DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
 
 interface BuildFlags {
   readonly arch?: string[];

@@ -57,3 +57,6 @@ export function runtimesFor(flavor: Flavor): readonly string[] {
 export function layerZipName(flavor: Flavor, arch: Arch): string {
   return `loki-lambda-${flavor}-${arch}.zip`;
 }
+
+/** Lambda's limit for a layer zip uploaded directly (PublishLayerVersion ZipFile); larger ones go through S3. */
+export const DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
