@@ -9,6 +9,7 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { BuiltLayer } from '../layer/build-layers.js';
 import { type Arch, DIRECT_UPLOAD_LIMIT_BYTES, type Flavor } from '../layer/targets.js';
 import { awsErrorName, ZipTooLargeError } from './errors.js';
 
@@ -17,15 +18,8 @@ export const LAYER_LICENSE = 'Apache-2.0';
 /** Action a layer permission grants: using the layer version in a function. */
 const GET_LAYER_VERSION_ACTION = 'lambda:GetLayerVersion';
 
-/** A built layer zip (the shape `buildLayers` returns). */
-export interface LayerZip {
-  readonly flavor: Flavor;
-  readonly arch: Arch;
-  readonly path: string;
-  readonly sizeBytes: number;
-  readonly sha256Hex: string;
-  readonly sha256Base64: string;
-}
+/** A layer zip to publish: what `buildLayers` returns, or the same facts of a zip given with --zip. */
+export type LayerZip = Omit<BuiltLayer, 'nodeVersion'>;
 
 export interface LayerVersionInfo {
   readonly layerName: string;
