@@ -57,14 +57,16 @@ export class Flusher {
     while (buffer.length > 0) {
       if (this.deps.now() >= deadlineMs) return { sent, rejected, incomplete: true };
       const batch = buffer.take(MAX_PUSH_BYTES);
-      const outcome = await this.deps.send(batch, deadlineMs);
+      const outcome = await this.sendSafely(batch, deadlineMs);
       if (outcome.kind === 'accepted') {
         sent += batch.length;
         this.recovered();
       } else if (outcome.kind === 'rejected') {
         rejected += batch.length;
         log.warn(
-          `Loki rejected a push of ${batch.length} entries (HTTP ${outcome.status}): ${outcome.reason}`,
+          outcome.status === 0
+            ? `dropped a push of ${batch.length} entries: ${outcome.reason}`
+            : `Loki rejected a push of ${batch.length} entries (HTTP ${outcome.status}): ${outcome.reason}`,
         );
       } else {
         buffer.putBack(batch);
@@ -84,6 +86,15 @@ export class Flusher {
       }
     }
     return { sent, rejected, incomplete: false };
+  }
+
+  /** An unexpected error (a bug, not Loki) drops that batch rather than retrying it forever. */
+  private async sendSafely(batch: readonly LogEntry[], deadlineMs: number): Promise<PushOutcome> {
+    try {
+      return await this.deps.send(batch, deadlineMs);
+    } catch (error) {
+      return { kind: 'rejected', status: 0, reason: `could not encode or send: ${(error as Error).message}` };
+    }
   }
 
   private recovered(): void {
