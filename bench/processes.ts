@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { findExtensionEntry } from '../src/layer/bundle.js';
+import { BUNDLE_FILE_NAME, BUNDLE_FORMAT, findExtensionEntry } from '../src/layer/bundle.js';
 import { bundledExtensionPath } from '../test/support/extension-harness.js';
 import type { EmulatorOptions } from '../test/support/lambda-emulator.js';
 
@@ -37,7 +37,7 @@ export async function subjectOptions(
   const file =
     subject === Subject.bundled
       ? (run.extensionFile ?? (await bundledExtensionPath()))
-      : baselinePath(subject === Subject.minimalTelemetry ? 'minimal-telemetry.mjs' : 'register-only.mjs');
+      : baselinePath(subject === Subject.minimalTelemetry ? 'minimal-telemetry.cjs' : 'register-only.cjs');
   return {
     command: process.execPath,
     args: [...nodeArgs, file],
@@ -69,12 +69,12 @@ export async function cpuTimeMs(pid: number): Promise<number> {
  */
 export async function readableBundlePath(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-bench-readable-'));
-  const outfile = join(dir, 'index.mjs');
+  const outfile = join(dir, BUNDLE_FILE_NAME);
   await build({
     entryPoints: [findExtensionEntry()],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: BUNDLE_FORMAT,
     target: 'node18',
     minify: false,
     outfile,

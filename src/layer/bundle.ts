@@ -11,7 +11,9 @@ export interface ExtensionBundle {
   readonly inputs: readonly string[];
 }
 
-export const BUNDLE_FILE_NAME = 'index.mjs';
+/** CommonJS: Node 20 starts a .cjs file ~10 ms sooner than the same code as ESM (measured, see docs/benchmarks.md). */
+export const BUNDLE_FORMAT = 'cjs';
+export const BUNDLE_FILE_NAME = 'index.cjs';
 
 /**
  * Finds `extension/main.ts` from this module: `src/layer/` in a clone, `dist/src/layer/` in the
@@ -32,7 +34,7 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     entryPoints: [entry],
     bundle: true,
     platform: 'node',
-    format: 'esm',
+    format: BUNDLE_FORMAT,
     target: 'node18',
     minify: true,
     sourcemap: 'external',
@@ -47,7 +49,7 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     metafile: true,
     logLevel: 'silent',
   });
-  const code = result.outputFiles.find((f) => f.path.endsWith('.mjs'));
+  const code = result.outputFiles.find((f) => f.path.endsWith(BUNDLE_FILE_NAME));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
   if (!code || !map) throw new Error('esbuild produced no bundle for the extension');
   return { code: code.contents, sourceMap: map.contents, inputs: Object.keys(result.metafile.inputs).sort() };

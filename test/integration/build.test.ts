@@ -119,8 +119,8 @@ describe('loki-lambda build (all four zips)', () => {
         'extensions/ 755',
         'extensions/loki-lambda 755',
         'loki-lambda/ 755',
-        'loki-lambda/index.mjs 644',
-        'loki-lambda/index.mjs.map 644',
+        'loki-lambda/index.cjs 644',
+        'loki-lambda/index.cjs.map 644',
       ];
       if (l.flavor === 'standalone') expected.push('loki-lambda/node 755', 'loki-lambda/node.LICENSE 644');
       expect(entries, l.path).toEqual(expected);

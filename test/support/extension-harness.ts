@@ -5,7 +5,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleExtension } from '../../src/layer/bundle.js';
+import { BUNDLE_FILE_NAME, bundleExtension } from '../../src/layer/bundle.js';
 import { type EmulatorOptions, type LambdaEmulator, startLambdaEmulator } from './lambda-emulator.js';
 
 let bundlePath: Promise<string> | undefined;
@@ -15,7 +15,7 @@ export function bundledExtensionPath(): Promise<string> {
   bundlePath ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-bundle-'));
     const bundle = await bundleExtension();
-    const file = join(dir, 'index.mjs');
+    const file = join(dir, BUNDLE_FILE_NAME);
     await writeFile(file, bundle.code);
     return file;
   })();

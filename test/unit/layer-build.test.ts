@@ -79,8 +79,8 @@ describe('buildLayers', () => {
       'extensions/ 755',
       'extensions/loki-lambda 755',
       'loki-lambda/ 755',
-      'loki-lambda/index.mjs 644',
-      'loki-lambda/index.mjs.map 644',
+      'loki-lambda/index.cjs 644',
+      'loki-lambda/index.cjs.map 644',
     ]);
     expect(progress).toEqual([
       'Bundling the extension',
@@ -116,7 +116,7 @@ describe('buildLayers', () => {
       extensionEntry: entry,
     });
 
-    const map = readZip(await readFile(layer!.path)).find((e) => e.name === 'loki-lambda/index.mjs.map')!;
+    const map = readZip(await readFile(layer!.path)).find((e) => e.name === 'loki-lambda/index.cjs.map')!;
     const parsed = JSON.parse(map.content().toString()) as { sources: string[] };
     expect(parsed.sources).toEqual(['../extension/main.ts']);
     expect(map.content().toString()).not.toContain(work);

@@ -41,7 +41,7 @@ describe('the launcher', () => {
       encoding: 'utf8',
     });
 
-    expect(run.stdout.trim()).toBe(`node 1 ${opt}/extensions/../loki-lambda/index.mjs NODE_OPTIONS=unset`);
+    expect(run.stdout.trim()).toBe(`node 1 ${opt}/extensions/../loki-lambda/index.cjs NODE_OPTIONS=unset`);
     // exec: the launcher's exit code is Node's.
     expect(run.status).toBe(7);
   });
@@ -51,7 +51,7 @@ describe('the launcher', () => {
 
     const run = spawnSync('./extensions/loki-lambda', [], { cwd: opt, encoding: 'utf8' });
 
-    expect(run.stdout.trim()).toMatch(/^node 1 \.\/extensions\/\.\.\/loki-lambda\/index\.mjs/);
+    expect(run.stdout.trim()).toMatch(/^node 1 \.\/extensions\/\.\.\/loki-lambda\/index\.cjs/);
   });
 
   it.skipIf(existsSync(RUNTIME_NODE_PATH))(
@@ -70,6 +70,6 @@ describe('the launcher', () => {
 
   it('is a POSIX sh script that falls back to the Node of Lambda’s Node.js runtimes', () => {
     expect(LAUNCHER_SCRIPT.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(LAUNCHER_SCRIPT).toContain('exec /var/lang/bin/node "$layer_dir/loki-lambda/index.mjs"');
+    expect(LAUNCHER_SCRIPT).toContain('exec /var/lang/bin/node "$layer_dir/loki-lambda/index.cjs"');
   });
 });

@@ -9,7 +9,7 @@ const UNIX_HOST = 3;
 const DOS_DATE_1980_01_01 = (0 << 9) | (1 << 5) | 1;
 
 const files = [
-  { path: 'loki-lambda/index.mjs', content: Buffer.from('console.log(1)'), mode: 0o644 },
+  { path: 'loki-lambda/index.cjs', content: Buffer.from('console.log(1)'), mode: 0o644 },
   { path: 'extensions/loki-lambda', content: Buffer.from('#!/bin/sh\n'), mode: 0o755 },
   { path: 'loki-lambda/node', content: Buffer.alloc(100_000, 7), mode: 0o755 },
 ];
@@ -37,7 +37,7 @@ describe('createDeterministicZip', () => {
       ['extensions/', '755', S_IFDIR],
       ['extensions/loki-lambda', '755', S_IFREG],
       ['loki-lambda/', '755', S_IFDIR],
-      ['loki-lambda/index.mjs', '644', S_IFREG],
+      ['loki-lambda/index.cjs', '644', S_IFREG],
       ['loki-lambda/node', '755', S_IFREG],
     ]);
   });
