@@ -11,7 +11,8 @@ export interface DropReport {
  * entries are dropped and counted. Plain data, no timers or I/O (the flush decision lives elsewhere).
  */
 export class EntryBuffer {
-  private items: LogEntry[] = [];
+  // A queue: `head` is the oldest live entry; slots before it are cleared so dropped entries are freed.
+  private items: Array<LogEntry | undefined> = [];
   private head = 0;
   private bytes = 0;
   private droppedEntries = 0;
@@ -43,7 +44,8 @@ export class EntryBuffer {
       bytes += size;
       end++;
     }
-    const taken = this.items.slice(this.head, end);
+    const taken = this.items.slice(this.head, end) as LogEntry[];
+    this.items.fill(undefined, this.head, end);
     this.head = end;
     this.bytes -= bytes;
     this.compact();
@@ -70,7 +72,8 @@ export class EntryBuffer {
 
   private enforceBound(): void {
     while (this.bytes > this.maxBytes && this.head < this.items.length) {
-      const oldest = this.items[this.head++];
+      const oldest = this.items[this.head];
+      this.items[this.head++] = undefined;
       if (oldest === undefined) break;
       this.bytes -= oldest.sizeBytes;
       this.droppedEntries++;
