@@ -95,6 +95,11 @@ describe('reliability under faults', () => {
 
     expect(first.timedOut).toBe(false);
     expect(shipped(loki)).toEqual(written(lambda));
+    expect(
+      lambda
+        .output()
+        .match(/cannot push to Loki, keeping \d+ entries for later: Loki did not answer in time/g),
+    ).toHaveLength(1);
   });
 
   it('429 and 5xx are retried within the invocation', async () => {
@@ -106,6 +111,7 @@ describe('reliability under faults', () => {
 
     expect(loki.requests().map((r) => r.status)).toEqual([503, 429, 204]);
     expect(shipped(loki)).toEqual(['retried']);
+    expect(lambda.output()).toBe('');
   });
 
   it('a 400 is not retried: the reason and the count are logged once, the good entries are kept', async () => {
@@ -144,6 +150,10 @@ describe('reliability under faults', () => {
     expect(lines.at(-1)).toBe('back');
     expect(lines).toContain(line(19, 49));
     expect(lines).not.toContain(line(0, 0));
+    expect(lambda.output()).toMatch(
+      /cannot push to Loki, keeping \d+ entries for later: cannot reach Loki \(ECONNREFUSED\)/,
+    );
+    expect(lambda.output()).toContain('Loki accepts pushes again');
     const notice = shipped(loki, 'extension').find((l) => l.startsWith('loki-lambda dropped'));
     expect(notice).toMatch(/^loki-lambda dropped \d+ log entries \(\d+ bytes\) while Loki was unreachable/);
   }, 60_000);
@@ -156,6 +166,9 @@ describe('reliability under faults', () => {
     const shutdown = await lambda.shutdown({ deadlineInMs: 2000 });
 
     expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
+    expect(lambda.output()).toMatch(
+      /shutting down \(spindown\) with \d+ entries Loki could not take in time/,
+    );
   });
 
   it('a timed-out invocation and a SHUTDOWN for timeout still ship the last lines and the platform report', async () => {
@@ -177,6 +190,7 @@ describe('reliability under faults', () => {
       expect.stringMatching(`^REPORT RequestId: ${result.requestId}\t.*Status: timeout`),
     );
     expect(shutdown.exitedBeforeDeadline).toBe(true);
+    expect(lambda.output()).toBe('');
   });
 
   it('a keep-alive connection closed by Loki while the sandbox was frozen is replaced transparently', async () => {
