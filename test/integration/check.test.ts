@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { HttpGet } from '../../src/loki/http-get.js';
 import { functionConfig, REGION } from '../support/aws-cli.js';
 import { type LokiReceiver, type LokiReceiverOptions, startLokiReceiver } from '../support/loki-receiver.js';
 import { type LokiCliSetup, startLokiCli } from '../support/loki-tail-cli.js';
+import { unusedPort } from '../support/ports.js';
 
 const lambda = mockClient(LambdaClient);
 const TOKEN = 'glc_check-secret-token';
@@ -39,14 +39,6 @@ function stepLines(stdout: string): string[] {
     .map((text) => /^ {2}(ok|FAIL|-|\?) +(.+?) {2}/.exec(text))
     .filter((match) => match !== null)
     .map((match) => `${match[1]} ${match[2]}`);
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 beforeEach(() => {

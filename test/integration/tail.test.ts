@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +11,7 @@ import {
   shipLines,
   startLokiCli,
 } from '../support/loki-tail-cli.js';
+import { unusedPort } from '../support/ports.js';
 
 const lambda = mockClient(LambdaClient);
 const FN: FunctionLabels = { functionName: 'orders', application: 'shop', environment: 'prod' };
@@ -61,14 +61,6 @@ async function ship(receiver: LokiReceiver, lines: readonly ShippedLine[], label
 /** The log lines printed, in order (the raw format prints only the line). */
 function printed(run: LokiCliRun): string[] {
   return run.stdout.text.split('\n').filter((text) => text !== '');
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 beforeEach(() => {

@@ -1,0 +1,10 @@
+import { createServer } from 'node:http';
+
+/** A loopback port nothing listens on (bound, then released): for "Loki is unreachable" cases. */
+export async function unusedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
