@@ -36,9 +36,17 @@ export const FLUSH_INTERVAL_MS_DEFAULT = 10_000;
 export const FLUSH_INTERVAL_MS_MIN = 100;
 export const FLUSH_INTERVAL_MS_MAX = 900_000;
 export const LISTENER_PORT_DEFAULT = 1234;
+/** Bound of the buffer when the function's memory is not known (outside Lambda), and its range. */
 export const MAX_BUFFER_BYTES_DEFAULT = 16 * 1024 * 1024;
 export const MAX_BUFFER_BYTES_MIN = 64 * 1024;
 export const MAX_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
+/**
+ * The bound follows the function's memory, which the extension shares (DESIGN.md §6): by default a
+ * 16th of it (at most MAX_BUFFER_BYTES_DEFAULT), and never more than an 8th, half of the V8 old space
+ * the launcher gives the extension (a quarter of the function's memory).
+ */
+export const MEMORY_DIVISOR_BUFFER_DEFAULT = 16;
+export const MEMORY_DIVISOR_BUFFER_MAX = 8;
 export const LOG_TYPES_DEFAULT: readonly LogType[] = ['platform', 'function'];
 /** Loki's defaults: at most 15 label names per stream, 2,048 characters per label value, 1,024 per name. */
 export const MAX_LABELS_PER_STREAM = 15;
@@ -72,14 +80,52 @@ export interface ExtensionConfig {
 }
 
 export type ConfigResult =
-  | { readonly ok: true; readonly config: ExtensionConfig }
+  | {
+      readonly ok: true;
+      readonly config: ExtensionConfig;
+      /** Values replaced by a safe one (e.g. a buffer too large for the function): still worth one line. */
+      readonly adjusted: readonly string[];
+    }
   | { readonly ok: false; readonly problems: readonly string[] };
+
+/** What the parser must know about the function besides its variables. */
+export interface FunctionContext {
+  /** The function's memory size in MB (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, or MemorySize from the API). */
+  readonly functionMemoryMb?: number | undefined;
+}
+
+export interface BufferLimits {
+  readonly defaultBytes: number;
+  readonly maxBytes: number;
+}
+
+/** The default and the largest LOKI_MAX_BUFFER_BYTES for a function of this memory size. */
+export function bufferLimitsFor(functionMemoryMb: number | undefined): BufferLimits {
+  if (functionMemoryMb === undefined) {
+    return { defaultBytes: MAX_BUFFER_BYTES_DEFAULT, maxBytes: MAX_BUFFER_BYTES_MAX };
+  }
+  const memoryBytes = functionMemoryMb * 1024 * 1024;
+  const clamp = (bytes: number): number =>
+    Math.max(MAX_BUFFER_BYTES_MIN, Math.min(MAX_BUFFER_BYTES_MAX, Math.floor(bytes)));
+  return {
+    defaultBytes: clamp(Math.min(MAX_BUFFER_BYTES_DEFAULT, memoryBytes / MEMORY_DIVISOR_BUFFER_DEFAULT)),
+    maxBytes: clamp(memoryBytes / MEMORY_DIVISOR_BUFFER_MAX),
+  };
+}
+
+/** AWS_LAMBDA_FUNCTION_MEMORY_SIZE as a number of MB; undefined when absent or not a positive integer. */
+export function functionMemoryMbFrom(raw: string | undefined): number | undefined {
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  const mb = Number(raw.trim());
+  return mb > 0 ? mb : undefined;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads the LOKI_* variables once, reporting every problem at once (never a secret's value). */
-export function parseConfig(env: Env): ConfigResult {
+export function parseConfig(env: Env, context: FunctionContext = {}): ConfigResult {
   const problems: string[] = [];
+  const adjusted: string[] = [];
   const read = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === '' ? undefined : value;
@@ -148,17 +194,24 @@ export function parseConfig(env: Env): ConfigResult {
   );
   const logTypes = parseLogTypes(read(ENV_VARS.logTypes), problems);
   const listenerPort = integer(ENV_VARS.listenerPort, LISTENER_PORT_DEFAULT, 0, 65_535);
+  const bufferLimits = bufferLimitsFor(context.functionMemoryMb);
   const maxBufferBytes = integer(
     ENV_VARS.maxBufferBytes,
-    MAX_BUFFER_BYTES_DEFAULT,
+    bufferLimits.defaultBytes,
     MAX_BUFFER_BYTES_MIN,
     MAX_BUFFER_BYTES_MAX,
   );
+  if (maxBufferBytes > bufferLimits.maxBytes) {
+    adjusted.push(
+      `${bufferTooLarge(maxBufferBytes, context.functionMemoryMb ?? 0, bufferLimits.maxBytes)}; using ${bufferLimits.defaultBytes}`,
+    );
+  }
   const debug = parseBoolean(ENV_VARS.debug, read(ENV_VARS.debug), problems);
 
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: [...problems, ...adjusted] };
   return {
     ok: true,
+    adjusted,
     config: Object.freeze({
       pushUrl,
       application,
@@ -171,10 +224,15 @@ export function parseConfig(env: Env): ConfigResult {
       bufferTimeoutMs,
       logTypes,
       listenerPort,
-      maxBufferBytes,
+      maxBufferBytes: maxBufferBytes > bufferLimits.maxBytes ? bufferLimits.defaultBytes : maxBufferBytes,
       debug,
     }),
   };
+}
+
+/** Why a bound is too large for this memory size (the extension then uses the default; the CLI refuses). */
+export function bufferTooLarge(bytes: number, functionMemoryMb: number, maxBytes: number): string {
+  return `${ENV_VARS.maxBufferBytes}=${bytes} is too large for a function of ${functionMemoryMb} MB (at most ${maxBytes}, an 8th of its memory)`;
 }
 
 function parsePushUrl(raw: string, problems: string[]): string {
@@ -304,6 +362,11 @@ function parseBoolean(name: string, raw: string | undefined, problems: string[])
   if (value === 'false' || value === '0' || value === 'no') return false;
   problems.push(`${name} must be true or false, got "${raw}"`);
   return false;
+}
+
+/** The one line an extension prints when it ships with safe values in place of some of the given ones. */
+export function describeConfigAdjustments(adjusted: readonly string[]): string {
+  return `loki-lambda: configuration problem, logs are shipped with a safe value instead: ${adjusted.join('; ')}`;
 }
 
 /** The one line a misconfigured extension prints; names every problem, never a secret. */

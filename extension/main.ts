@@ -3,7 +3,13 @@
  * and exits. Registers before loading the shipping pipeline, because Lambda's init phase waits for
  * every extension to register.
  */
-import { describeConfigProblems, type LokiAuth, parseConfig } from './config.js';
+import {
+  describeConfigAdjustments,
+  describeConfigProblems,
+  functionMemoryMbFrom,
+  type LokiAuth,
+  parseConfig,
+} from './config.js';
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLogger } from './logger.js';
@@ -21,7 +27,9 @@ async function main(): Promise<number> {
     );
     return 1;
   }
-  const configResult = parseConfig(process.env);
+  const configResult = parseConfig(process.env, {
+    functionMemoryMb: functionMemoryMbFrom(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
+  });
   const runtimeApi = new RuntimeApiClient(runtimeApiHost);
   await runtimeApi.register(EXTENSION_NAME);
   const next = () => runtimeApi.next();
@@ -32,6 +40,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const { config } = configResult;
+  if (configResult.adjusted.length > 0) write(`${describeConfigAdjustments(configResult.adjusted)}\n`);
   const log = createLogger(write, config.debug, secretsOf(config.auth));
   const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
     import('./shipper.js'),

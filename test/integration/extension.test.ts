@@ -134,6 +134,23 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(receiver.requests()).toHaveLength(0);
   });
 
+  it('ships with the safe bound when LOKI_MAX_BUFFER_BYTES is too large for the function’s memory, and says so in one line', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end', LOKI_MAX_BUFFER_BYTES: String(512 * 1024 * 1024) }),
+      { memorySizeMb: 128 },
+    );
+
+    await emulator.invoke({ logs: ['still shipped'] });
+    await emulator.shutdown();
+
+    const lines = emulator.output().trim().split('\n');
+    expect(lines).toEqual([
+      'loki-lambda: configuration problem, logs are shipped with a safe value instead: LOKI_MAX_BUFFER_BYTES=536870912 is too large for a function of 128 MB (at most 16777216, an 8th of its memory); using 8388608',
+    ]);
+    expect(receiver.entries().map((e) => e.line)).toContain('still shipped');
+  });
+
   it('never prints the token or the password, even with LOKI_DEBUG', async () => {
     receiver = await startLokiReceiver({ auth: { bearerToken: 'tok-SECRET-123' }, tenantRequired: true });
     emulator = await startBundledExtension(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { describeConfigProblems, parseConfig } from '../../extension/config.js';
+import {
+  bufferLimitsFor,
+  describeConfigAdjustments,
+  describeConfigProblems,
+  functionMemoryMbFrom,
+  parseConfig,
+} from '../../extension/config.js';
 
 const minimal = {
   LOKI_ENDPOINT_URL: 'https://loki.example.com',
@@ -33,6 +39,7 @@ describe('parseConfig', () => {
         maxBufferBytes: 16 * 1024 * 1024,
         debug: false,
       },
+      adjusted: [],
     });
   });
 
@@ -160,5 +167,63 @@ describe('parseConfig', () => {
     const result = parseConfig(minimal);
 
     expect(result.ok && Object.isFrozen(result.config)).toBe(true);
+  });
+});
+
+const MiB = 1024 * 1024;
+
+describe('the buffer bound follows the function’s memory', () => {
+  it.each([
+    [128, 8 * MiB, 16 * MiB],
+    [256, 16 * MiB, 32 * MiB],
+    [1769, 16 * MiB, Math.floor((1769 * MiB) / 8)],
+    [10_240, 16 * MiB, 1024 * MiB],
+    [undefined, 16 * MiB, 1024 * MiB],
+  ])('a function of %s MB gets a default of %i bytes and at most %i', (memoryMb, defaultBytes, maxBytes) => {
+    expect(bufferLimitsFor(memoryMb)).toEqual({ defaultBytes, maxBytes });
+
+    const result = parseConfig(minimal, { functionMemoryMb: memoryMb });
+
+    expect(result.ok && result.config.maxBufferBytes).toBe(defaultBytes);
+  });
+
+  it('keeps a bound the function can hold', () => {
+    const result = parseConfig(
+      { ...minimal, LOKI_MAX_BUFFER_BYTES: String(16 * MiB) },
+      { functionMemoryMb: 128 },
+    );
+
+    expect(result).toMatchObject({ ok: true, adjusted: [], config: { maxBufferBytes: 16 * MiB } });
+  });
+
+  it('reports a bound too large for the function in one line and goes on with the safe default', () => {
+    const result = parseConfig(
+      { ...minimal, LOKI_MAX_BUFFER_BYTES: String(64 * MiB) },
+      { functionMemoryMb: 128 },
+    );
+
+    expect(result.ok && result.config.maxBufferBytes).toBe(8 * MiB);
+    expect(result.ok && describeConfigAdjustments(result.adjusted)).toBe(
+      'loki-lambda: configuration problem, logs are shipped with a safe value instead: LOKI_MAX_BUFFER_BYTES=67108864 is too large for a function of 128 MB (at most 16777216, an 8th of its memory); using 8388608',
+    );
+  });
+
+  it('names a bound too large for the function among the other problems', () => {
+    const result = parseConfig({ LOKI_MAX_BUFFER_BYTES: String(64 * MiB) }, { functionMemoryMb: 128 });
+
+    expect(result.ok ? [] : result.problems.join('; ')).toMatch(
+      /LOKI_ENDPOINT_URL is required.*LOKI_MAX_BUFFER_BYTES=67108864 is too large for a function of 128 MB/,
+    );
+  });
+
+  it.each([
+    ['128', 128],
+    [' 1769 ', 1769],
+    [undefined, undefined],
+    ['', undefined],
+    ['0', undefined],
+    ['lots', undefined],
+  ])('reads AWS_LAMBDA_FUNCTION_MEMORY_SIZE %j as %j MB', (raw, mb) => {
+    expect(functionMemoryMbFrom(raw)).toBe(mb);
   });
 });
