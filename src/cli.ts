@@ -17,6 +17,7 @@ import { defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
 import type { LokiDeps } from './loki/deps.js';
 import { createHttpGet } from './loki/http-get.js';
+import { nodeSupportNotice } from './node-support.js';
 import { VERSION } from './version.js';
 
 /** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
@@ -31,10 +32,12 @@ export function defaultAwsDeps(io: CliIo): AwsDeps {
   return {
     // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
     createLambdaClient: async (region, profile) => {
+      beforeAwsSdk(io);
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
       return new LambdaClient({ region, ...(profile ? { profile } : {}) });
     },
     createS3Client: async (region, profile) => {
+      beforeAwsSdk(io);
       const { S3Client } = await import('@aws-sdk/client-s3');
       return new S3Client({ region, ...(profile ? { profile } : {}) });
     },
@@ -61,6 +64,20 @@ export function defaultAwsDeps(io: CliIo): AwsDeps {
       }
     },
   };
+}
+
+let awsSdkPrepared = false;
+/**
+ * Once per run, before the first AWS client: the SDK's nine-line warning about an old Node.js becomes
+ * one short line of ours (unless the user already silenced it with the SDK's own variable).
+ */
+export function beforeAwsSdk(io: CliIo): void {
+  if (awsSdkPrepared) return;
+  awsSdkPrepared = true;
+  if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === 'true') return;
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const notice = nodeSupportNotice(process.version);
+  if (notice !== undefined) io.stderr.write(notice);
 }
 
 /** The real clock, HTTP, websockets and Ctrl-C for `tail` and `check`: the only place they are created. */

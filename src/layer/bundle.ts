@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -37,6 +37,9 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     format: BUNDLE_FORMAT,
     target: 'node18',
     minify: true,
+    // Given here, not read from tsconfig.json: the installed package ships no tsconfig, and the bundle
+    // must be byte-identical wherever it is built ("use strict" comes from alwaysStrict).
+    tsconfigRaw: { compilerOptions: { alwaysStrict: true } },
     sourcemap: 'external',
     // Keep the source map free of absolute paths so the bundle is the same on every machine: sources
     // are relative to the output file, which sits (virtually) in <root>/loki-lambda/ as in the layer.
@@ -52,5 +55,29 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
   const code = result.outputFiles.find((f) => f.path.endsWith(BUNDLE_FILE_NAME));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
   if (!code || !map) throw new Error('esbuild produced no bundle for the extension');
-  return { code: code.contents, sourceMap: map.contents, inputs: Object.keys(result.metafile.inputs).sort() };
+  const outDir = join(root, 'loki-lambda');
+  return {
+    code: code.contents,
+    sourceMap: withPortableSources(map.contents, outDir, root),
+    inputs: Object.keys(result.metafile.inputs)
+      .map((input) => portablePath(input, root, root))
+      .sort(),
+  };
+}
+
+/**
+ * `path` (relative to `fromDir`) as if every package sat in the project's own node_modules: npm may
+ * hoist the dependencies of an installed loki-lambda next to it, and the layer must not depend on that.
+ */
+export function portablePath(path: string, fromDir: string, root: string, rootFromDir = ''): string {
+  const absolute = resolve(fromDir, path);
+  if (absolute.startsWith(`${root}/`)) return path;
+  const at = absolute.lastIndexOf('/node_modules/');
+  return at < 0 ? path : `${rootFromDir}${absolute.slice(at + 1)}`;
+}
+
+function withPortableSources(sourceMap: Uint8Array, outDir: string, root: string): Uint8Array {
+  const map = JSON.parse(Buffer.from(sourceMap).toString('utf8')) as { sources: string[] };
+  map.sources = map.sources.map((source) => portablePath(source, outDir, root, '../'));
+  return Buffer.from(JSON.stringify(map));
 }
