@@ -76,7 +76,7 @@ describe('the package installed from its tarball into another project', () => {
 
   it('says in one short line, not the AWS SDK warning block, that an old Node.js is past its end of life', async () => {
     // An AWS command against a closed loopback port: the client is made, the call fails at once.
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9',
       AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
