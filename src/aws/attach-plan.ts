@@ -1,4 +1,4 @@
-import { ENV_VARS } from '../../extension/config.js';
+import { bufferLimitsFor, ENV_VARS } from '../../extension/config.js';
 import { AMAZON_LINUX_2_RUNTIMES, type Flavor } from '../layer/targets.js';
 import { layerNameOf } from './arn.js';
 import type { FunctionSnapshot, FunctionUpdate } from './functions.js';
@@ -30,7 +30,13 @@ export type Refusal =
     }
   | { readonly kind: 'arch-mismatch'; readonly functionArch: string; readonly layerArches: readonly string[] }
   | { readonly kind: 'too-many-layers'; readonly count: number }
-  | { readonly kind: 'env-too-large'; readonly bytes: number };
+  | { readonly kind: 'env-too-large'; readonly bytes: number }
+  | {
+      readonly kind: 'buffer-too-large';
+      readonly memorySizeMb: number;
+      readonly bytes: number;
+      readonly maxBytes: number;
+    };
 
 /** One environment variable that changes: `before` undefined = added, `after` undefined = removed. */
 export interface EnvChange {
@@ -134,8 +140,22 @@ export function planAttach(
   }
   const bytes = envSizeBytes(envAfter);
   if (bytes > MAX_ENV_BYTES) refusals.push({ kind: 'env-too-large', bytes });
+  const bufferRefusal = bufferTooLargeRefusal(envAfter, fn.memorySizeMb);
+  if (bufferRefusal !== undefined) refusals.push(bufferRefusal);
 
   return finish(base, fn, layersAfter, envAfter, refusals);
+}
+
+/** The extension would replace this LOKI_MAX_BUFFER_BYTES (too large for the memory): refuse it here. */
+function bufferTooLargeRefusal(
+  env: Readonly<Record<string, string>>,
+  memorySizeMb: number | undefined,
+): Refusal | undefined {
+  const raw = env[ENV_VARS.maxBufferBytes]?.trim();
+  if (memorySizeMb === undefined || raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  const { maxBytes } = bufferLimitsFor(memorySizeMb);
+  const bytes = Number(raw);
+  return bytes > maxBytes ? { kind: 'buffer-too-large', memorySizeMb, bytes, maxBytes } : undefined;
 }
 
 /** Plans removing every version of our layers and every LOKI_* variable, leaving the rest as it was. */

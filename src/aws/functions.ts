@@ -20,6 +20,8 @@ export interface FunctionSnapshot {
   readonly layers: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly revisionId: string | undefined;
+  /** MemorySize in MB: the extension's limits follow it. */
+  readonly memorySizeMb?: number | undefined;
 }
 
 /** The UpdateFunctionConfiguration request of a plan: only what changes, guarded by RevisionId. */
@@ -41,6 +43,7 @@ export async function readFunction(lambda: LambdaClient, name: string): Promise<
     layers: (config.Layers ?? []).map((layer) => layer.Arn).filter((arn) => arn !== undefined),
     env: { ...(config.Environment?.Variables ?? {}) },
     revisionId: config.RevisionId,
+    memorySizeMb: config.MemorySize,
   };
 }
 

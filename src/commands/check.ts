@@ -57,6 +57,7 @@ async function checkCommand(
   // Loaded here (with the extension's push encoder) so that the other commands start without it.
   const { runCheck, settingsFailedReport } = await import('../loki/check.js');
   let env: Readonly<Record<string, string | undefined>> | undefined;
+  let functionMemoryMb: number | undefined;
   let report: CheckReport | undefined;
   if (fn !== undefined) {
     const read = await readFunctionEnv(io, aws, options, fn);
@@ -65,6 +66,7 @@ async function checkCommand(
       return ExitCode.failure;
     }
     env = read.env;
+    functionMemoryMb = read.memorySizeMb;
   } else {
     const loaded = await loadConfigFile(io.cwd, options.config);
     if (!loaded.ok) {
@@ -78,14 +80,19 @@ async function checkCommand(
   if (report === undefined && env !== undefined) {
     const { post, close } = loki.createHttpPost();
     try {
-      report = await runCheck(env, fn === undefined ? CHECK_FUNCTION_LABEL : functionNameOf(fn), {
-        now: loki.now,
-        sleep: loki.sleep,
-        random: loki.random,
-        post,
-        get: loki.httpGet,
-        userAgent: USER_AGENT,
-      });
+      report = await runCheck(
+        env,
+        fn === undefined ? CHECK_FUNCTION_LABEL : functionNameOf(fn),
+        {
+          now: loki.now,
+          sleep: loki.sleep,
+          random: loki.random,
+          post,
+          get: loki.httpGet,
+          userAgent: USER_AGENT,
+        },
+        { functionMemoryMb },
+      );
     } finally {
       close();
     }

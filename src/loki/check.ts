@@ -1,4 +1,4 @@
-import { type ExtensionConfig, parseConfig } from '../../extension/config.js';
+import { type ExtensionConfig, type FunctionContext, parseConfig } from '../../extension/config.js';
 import { noticeEntry } from '../../extension/entries.js';
 import type { HttpPost, HttpResponse } from '../../extension/http-post.js';
 import { type PushOutcome, pushHeaders, pushWithRetry } from '../../extension/loki-push.js';
@@ -72,6 +72,7 @@ export async function runCheck(
   env: Readonly<Record<string, string | undefined>>,
   functionName: string,
   deps: CheckDeps,
+  context: FunctionContext = {},
 ): Promise<CheckReport> {
   const steps: CheckStep[] = [];
   const finish = (line?: string): CheckReport => {
@@ -82,8 +83,10 @@ export async function runCheck(
     return { ok: failed === undefined, steps, failedStep: failed?.name, line };
   };
 
-  const parsed = parseConfig(env);
+  const parsed = parseConfig(env, context);
   if (!parsed.ok) return settingsFailedReport(parsed.problems);
+  // The extension would ship with a safe value instead: the settings as given are not right.
+  if (parsed.adjusted.length > 0) return settingsFailedReport(parsed.adjusted);
   const config = parsed.config;
   steps.push({
     name: 'settings',

@@ -12,7 +12,13 @@ export interface AwsLookupOptions {
 }
 
 export type FunctionEnvResult =
-  | { readonly ok: true; readonly env: Readonly<Record<string, string>>; readonly region: string }
+  | {
+      readonly ok: true;
+      readonly env: Readonly<Record<string, string>>;
+      readonly region: string;
+      /** MemorySize in MB: the extension's limits follow it. */
+      readonly memorySizeMb: number | undefined;
+    }
   | { readonly ok: false; readonly reason: string };
 
 /** The label value the extension gives a function: its name, also when the user passed an ARN. */
@@ -44,7 +50,7 @@ export async function readFunctionEnv(
       firstDefined(options.profile, loaded.values.profile),
     );
     const snapshot = await readFunction(lambda, nameOrArn);
-    return { ok: true, env: snapshot.env, region: region.region };
+    return { ok: true, env: snapshot.env, region: region.region, memorySizeMb: snapshot.memorySizeMb };
   } catch (error) {
     return { ok: false, reason: renderAwsError(error) };
   }

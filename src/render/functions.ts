@@ -1,4 +1,4 @@
-import { ENV_VARS } from '../../extension/config.js';
+import { bufferTooLarge, ENV_VARS } from '../../extension/config.js';
 import {
   type EnvChange,
   type FunctionPlan,
@@ -92,6 +92,11 @@ export function renderRefusal(refusal: Refusal): string {
       return (
         `its environment variables would take ${refusal.bytes} bytes and Lambda allows ${MAX_ENV_BYTES} ` +
         `(4 KB, counted as JSON). Remove or shorten some variables (${ENV_VARS.extraLabels} for example), then attach again.`
+      );
+    case 'buffer-too-large':
+      return (
+        `${bufferTooLarge(refusal.bytes, refusal.memorySizeMb, refusal.maxBytes)}. ` +
+        `Lower ${ENV_VARS.maxBufferBytes} (unset, it is 1/16 of the memory, at most 16 MiB) or give the function more memory, then attach again.`
       );
   }
 }

@@ -169,6 +169,32 @@ describe('loki-lambda check', () => {
     expect(result.stdout).toContain('LOKI_USERNAME and LOKI_PASSWORD must be set together (basic auth)');
   });
 
+  it('fails at "settings" when LOKI_MAX_BUFFER_BYTES is too large for the function’s memory, before pushing', async () => {
+    const receiver = await start();
+    lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'orders' }).resolves(
+      functionConfig('orders', {
+        MemorySize: 128,
+        Environment: {
+          Variables: {
+            LOKI_ENDPOINT_URL: receiver.url,
+            LOKI_APPLICATION_LABEL: 'shop',
+            LOKI_ENV_LABEL: 'prod',
+            LOKI_MAX_BUFFER_BYTES: '67108864',
+          },
+        },
+      }),
+    );
+
+    const result = await check(['orders', '--region', REGION]);
+
+    expect(result.code).toBe(1);
+    expect(stepLines(result.stdout)[0]).toBe('FAIL settings');
+    expect(result.stdout).toContain(
+      'LOKI_MAX_BUFFER_BYTES=67108864 is too large for a function of 128 MB (at most 16777216, an 8th of its memory)',
+    );
+    expect(receiver.requests()).toHaveLength(0);
+  });
+
   it('fails at "push accepted" when Loki refuses the line', async () => {
     const receiver = await start();
     await receiver.inject({ kind: 'status', status: 400, body: 'entry too far behind' });

@@ -187,6 +187,38 @@ describe('loki-lambda attach', () => {
     expect(result.stdout).toMatch(/its environment variables would take \d+ bytes and Lambda allows 4096/);
   });
 
+  it('refuses a LOKI_MAX_BUFFER_BYTES too large for the function’s memory, naming its memory size', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      functionConfig('orders', {
+        MemorySize: 128,
+        Environment: { Variables: { LOKI_MAX_BUFFER_BYTES: String(64 * 1024 * 1024) } },
+      }),
+    );
+
+    const result = await attach(['orders', '--yes']);
+
+    expect(result.code).toBe(1);
+    expect(updateCalls()).toEqual([]);
+    expect(result.stdout).toContain(
+      'LOKI_MAX_BUFFER_BYTES=67108864 is too large for a function of 128 MB (at most 16777216, an 8th of its memory)',
+    );
+    expect(result.stdout).toContain('refused    orders');
+  });
+
+  it('accepts the same LOKI_MAX_BUFFER_BYTES on a function with enough memory', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      functionConfig('orders', {
+        MemorySize: 1024,
+        Environment: { Variables: { LOKI_MAX_BUFFER_BYTES: String(64 * 1024 * 1024) } },
+      }),
+    );
+
+    const result = await attach(['orders', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(updateCalls()).toHaveLength(1);
+  });
+
   it('refuses a function whose architecture the layer was not built for', async () => {
     lambda
       .on(GetFunctionConfigurationCommand)
