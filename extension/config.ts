@@ -241,11 +241,16 @@ function parsePushUrl(raw: string, problems: string[]): string {
   try {
     url = new URL(raw);
   } catch {
-    problems.push(`${ENV_VARS.endpointUrl} must be an http:// or https:// URL, got "${raw}"`);
+    // Never echoed: a mistyped URL may still hold credentials or a query key.
+    problems.push(
+      `${ENV_VARS.endpointUrl} must be an http:// or https:// URL (its value is not a valid URL)`,
+    );
     return '';
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    problems.push(`${ENV_VARS.endpointUrl} must use http:// or https://, got "${url.protocol}"`);
+    // A short scheme (ftp:) helps; a long one could be the start of a pasted secret.
+    const scheme = /^[a-z]{1,6}:$/i.test(url.protocol) ? `, got "${url.protocol}"` : '';
+    problems.push(`${ENV_VARS.endpointUrl} must use http:// or https://${scheme}`);
     return '';
   }
   if (url.username !== '' || url.password !== '') {

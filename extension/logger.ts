@@ -1,30 +1,32 @@
+import { createRedactor, type Redactor } from './redact.js';
+
 /** The extension's own diagnostic lines (they reach CloudWatch). */
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+  /** The redaction every line goes through, for text that is cut before it is logged (an error body). */
+  redact(text: string): string;
 }
 
-const MASK = '****';
-
 /**
- * Prefixes every line and masks the given secrets wherever they appear, e.g. in an error body a
- * proxy echoed back: no code path can print a token or password, with or without debug.
+ * Prefixes every line and passes it whole through the redaction (known secrets, even cut ones, URL
+ * userinfo and query values, secret-looking `NAME=value`): no code path can print a token or a
+ * password, with or without debug.
  */
 export function createLogger(
   write: (line: string) => void,
   debugEnabled: boolean,
-  secrets: readonly string[] = [],
+  redactor: Redactor = createRedactor(),
 ): Logger {
-  const masked = secrets.filter((secret) => secret.length > 0);
+  const redact = (text: string): string => redactor.redact(text);
   const emit = (message: string) => {
-    let line = message;
-    for (const secret of masked) line = line.replaceAll(secret, MASK);
-    write(`loki-lambda: ${line}\n`);
+    write(`loki-lambda: ${redact(message)}\n`);
   };
   return {
     info: emit,
     warn: emit,
     debug: debugEnabled ? (message) => emit(`[debug] ${message}`) : () => {},
+    redact,
   };
 }

@@ -20,6 +20,8 @@ export interface PushDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
+  /** Masks secrets in an error body before it is cut to one line (a gateway may echo the header). */
+  readonly redact?: (text: string) => string;
 }
 
 /** The request headers of every push; computed once. */
@@ -53,7 +55,7 @@ export async function pushWithRetry(
       const response = await deps.post(url, headers, body, remaining);
       const verdict = verdictFor(response.status);
       if (verdict === 'accepted') return { kind: 'accepted' };
-      const reason = firstLine(response.body);
+      const reason = firstLine(deps.redact === undefined ? response.body : deps.redact(response.body));
       if (verdict === 'drop') return { kind: 'rejected', status: response.status, reason };
       lastProblem = `HTTP ${response.status}${reason === '' ? '' : `: ${reason}`}`;
       const retryAfter = retryAfterMs(response.headers['retry-after'], deps.now());

@@ -6,13 +6,15 @@
 import {
   describeConfigAdjustments,
   describeConfigProblems,
+  ENV_VARS,
   functionMemoryMbFrom,
-  type LokiAuth,
   parseConfig,
+  SECRET_ENV_VARS,
 } from './config.js';
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLogger } from './logger.js';
+import { createRedactor, type Redactor } from './redact.js';
 import { RuntimeApiClient } from './runtime-api.js';
 
 const write = (line: string): void => {
@@ -27,6 +29,7 @@ async function main(): Promise<number> {
     );
     return 1;
   }
+  const redactor = secretsOf(process.env);
   const configResult = parseConfig(process.env, {
     functionMemoryMb: functionMemoryMbFrom(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
   });
@@ -35,13 +38,14 @@ async function main(): Promise<number> {
   const next = () => runtimeApi.next();
 
   if (!configResult.ok) {
-    write(`${describeConfigProblems(configResult.problems)}\n`);
+    write(`${redactor.redact(describeConfigProblems(configResult.problems))}\n`);
     await runIdleLoop(next);
     return 0;
   }
   const { config } = configResult;
-  if (configResult.adjusted.length > 0) write(`${describeConfigAdjustments(configResult.adjusted)}\n`);
-  const log = createLogger(write, config.debug, secretsOf(config.auth));
+  if (configResult.adjusted.length > 0)
+    write(`${redactor.redact(describeConfigAdjustments(configResult.adjusted))}\n`);
+  const log = createLogger(write, config.debug, redactor);
   const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
     import('./shipper.js'),
     import('./http-post.js'),
@@ -65,7 +69,7 @@ async function main(): Promise<number> {
     });
   } catch (error) {
     // Shipping cannot start (e.g. the listener port is taken): say so once, keep the function working.
-    write(`loki-lambda: cannot ship logs, the function runs normally: ${(error as Error).message}\n`);
+    log.warn(`cannot ship logs, the function runs normally: ${(error as Error).message}`);
     await runIdleLoop(next);
   } finally {
     http.close();
@@ -73,18 +77,24 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function secretsOf(auth: LokiAuth): string[] {
-  if (auth.kind === 'bearer') return [auth.token];
-  if (auth.kind === 'basic')
-    return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
-  return [];
+/**
+ * Every secret of the function's environment, known before the configuration is even valid: the
+ * Loki token and password (and the basic-auth header they make), and values of secret-looking names.
+ */
+function secretsOf(env: NodeJS.ProcessEnv): Redactor {
+  const redactor = createRedactor();
+  redactor.addEnvironment(env, SECRET_ENV_VARS);
+  const username = env[ENV_VARS.username]?.trim();
+  const password = env[ENV_VARS.password]?.trim();
+  if (username && password) redactor.addBasicAuth(username, password);
+  return redactor;
 }
 
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     // Only registration or the Runtime API itself can end up here: Lambda reports the extension failure.
-    write(`loki-lambda: ${(error as Error).message}\n`);
+    write(`loki-lambda: ${secretsOf(process.env).redact((error as Error).message)}\n`);
     process.exit(1);
   },
 );

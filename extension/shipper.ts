@@ -68,7 +68,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
     send: async (entries, deadlineMs) => {
       const { compressPushBody, encodePushRequest } = await loadEncoder();
       const body = compressPushBody(encodePushRequest(entries, labelStrings, metadata));
-      return pushWithRetry(deps, config.pushUrl, headers, body, deadlineMs);
+      return pushWithRetry({ ...deps, redact: log.redact }, config.pushUrl, headers, body, deadlineMs);
     },
     dropNotice: (entries, bytes) =>
       noticeEntry(
