@@ -3,6 +3,12 @@
  * Telemetry API (2022-07-01, events of schema 2022-12-13), a simulated runtime, and the freeze
  * between events (SIGSTOP/SIGCONT of the extension's process group).
  *
+ * Modes (DESIGN.md §6): `lambda` (default), `rie` (AWS's Runtime Interface Emulator, as run by
+ * `sam local`, the base images and LocalStack: no Telemetry API, no freeze) and `managed-instances`
+ * (Lambda Managed Instances: SHUTDOWN-only extensions, schema 2025-01-29, concurrent invocations, no
+ * freeze). `snapStart` adds a snapshot after init and restore events. Invoking with a request id
+ * used before plays an asynchronous retry.
+ *
  * The extension runs as a real child process started the way Lambda starts `/opt/extensions/*`.
  */
 import { randomUUID } from 'node:crypto';
@@ -14,12 +20,17 @@ import {
   extensionLogEvent,
   extensionStateEvent,
   functionLogEvent,
+  type InitializationType,
   type InvocationStatus,
   initReportEvent,
   initRuntimeDoneEvent,
   initStartEvent,
+  managedInstancesReportEvent,
   newTracing,
   reportEvent,
+  restoreReportEvent,
+  restoreRuntimeDoneEvent,
+  restoreStartEvent,
   runtimeDoneEvent,
   startEvent,
   type TelemetryEvent,
@@ -28,6 +39,14 @@ import {
   telemetryTypeOf,
 } from './lambda-events.js';
 import { header, readBody, sendError, sendJson, sendText } from './lambda-http.js';
+import {
+  initializationTypeOf,
+  LOGS_NOT_SUPPORTED,
+  registrationRefusal,
+  SandboxMode,
+  subscriptionRefusal,
+  TELEMETRY_NOT_SUPPORTED,
+} from './lambda-modes.js';
 import { ExtensionProcess, type ProcessExit } from './lambda-process.js';
 import { parseSubscription, type TelemetrySubscription } from './lambda-subscription.js';
 import {
@@ -37,6 +56,7 @@ import {
 } from './lambda-telemetry-dispatcher.js';
 
 export type { TelemetryEvent } from './lambda-events.js';
+export { MANAGED_INSTANCES_SCHEMA_VERSION, SandboxMode } from './lambda-modes.js';
 export type { TelemetrySubscription } from './lambda-subscription.js';
 export type { TelemetryDelivery } from './lambda-telemetry-dispatcher.js';
 
@@ -53,6 +73,10 @@ export const DEFAULT_INVOKE_TIMEOUT_MS = 3_000;
 export const DEFAULT_INVOKE_DURATION_MS = 5;
 /** About what Lambda gives external extensions after SHUTDOWN. */
 export const DEFAULT_SHUTDOWN_DEADLINE_MS = 2_000;
+/** Managed Instances: at shutdown Lambda flushes telemetry for at most this long before SHUTDOWN. */
+export const MANAGED_INSTANCES_TELEMETRY_FLUSH_MS = 1_000;
+/** SnapStart: how long a restore takes when the test does not say. */
+export const DEFAULT_RESTORE_DURATION_MS = 40;
 const OUTPUT_DRAIN_MS = 200;
 const CLOSE_WAIT_MS = 2_000;
 
@@ -62,6 +86,7 @@ const PATHS = {
   initError: '/2020-01-01/extension/init/error',
   exitError: '/2020-01-01/extension/exit/error',
   telemetry: '/2022-07-01/telemetry',
+  logs: '/2020-08-15/logs',
 } as const;
 
 const ExtensionEventType = { invoke: 'INVOKE', shutdown: 'SHUTDOWN' } as const;
@@ -83,7 +108,11 @@ export interface EmulatorOptions {
   functionName?: string;
   /** Expected `Lambda-Extension-Name`; default basename(command) unless command is a node binary, then required. */
   extensionName?: string;
-  /** SIGSTOP the extension between events, like Lambda freezes the sandbox. Default true. */
+  /** Which Lambda to play (see the module comment). Default `lambda`. */
+  mode?: SandboxMode;
+  /** SnapStart: snapshot after init; the first invoke restores (see `restore()`). Default false. */
+  snapStart?: boolean;
+  /** SIGSTOP the extension between events, like Lambda freezes the sandbox. Default true in `lambda` mode only. */
   freeze?: boolean;
   initTimeoutMs?: number;
   memorySizeMb?: number;
@@ -106,6 +135,8 @@ export interface InvokeOptions {
 
 export interface InvokeResult {
   requestId: string;
+  /** 1 for the first invocation with this request id, 2+ for retries (same request id). */
+  attempt: number;
   startedAtMs: number;
   /** When the runtime finished (platform.runtimeDone emitted). */
   runtimeDoneAtMs: number | undefined;
@@ -158,7 +189,23 @@ export interface LambdaEmulator {
   registeredName(): string | undefined;
   extensionId(): string | undefined;
   init(): Promise<InitResult>;
+  /**
+   * One invocation. Reusing an earlier request id plays Lambda's retry of a failed asynchronous
+   * invocation. In `managed-instances` mode invocations may overlap (start several, await them all).
+   */
   invoke(options?: InvokeOptions): Promise<InvokeResult>;
+  /**
+   * SnapStart: restores the sandbox from its snapshot (thaw, then `platform.restoreStart`,
+   * `restoreRuntimeDone`, `restoreReport`). An invoke right after a snapshot restores first.
+   */
+  restore(options?: { durationMs?: number }): Promise<void>;
+  /**
+   * SnapStart: takes the snapshot (freeze) again. Lambda snapshots once, after init; a test may
+   * snapshot later so that the extension holds open connections at the snapshot.
+   */
+  snapshot(): void;
+  /** Why Lambda would end this environment, e.g. `Extension.Crash` when the extension exited before SHUTDOWN. */
+  environmentError(): string | undefined;
   shutdown(options?: {
     reason?: 'spindown' | 'timeout' | 'failure';
     deadlineInMs?: number;
@@ -185,6 +232,7 @@ interface RegisteredExtension {
 
 interface Invocation {
   readonly requestId: string;
+  readonly attempt: number;
   readonly startedAt: number;
   readonly tracing: Tracing;
   readonly timers: NodeJS.Timeout[];
@@ -231,6 +279,12 @@ class Emulator implements LambdaEmulator {
   private queuedEvent: Record<string, unknown> | undefined;
   private current: Invocation | undefined;
   private readonly invocations = new Map<string, Invocation>();
+  /** Managed Instances: invocations running at once (the extension gets no INVOKE there). */
+  private readonly concurrent = new Set<{ timers: NodeJS.Timeout[]; finish: () => void }>();
+  private readonly attempts = new Map<string, number>();
+  private snapshotted = false;
+  private restoreDurationForReport: number | undefined;
+  private crash: string | undefined;
   private proc: ExtensionProcess | undefined;
   private dispatcher: TelemetryDispatcher | undefined;
   private subscribed: TelemetrySubscription | undefined;
@@ -247,7 +301,14 @@ class Emulator implements LambdaEmulator {
     private readonly options: Required<
       Pick<
         EmulatorOptions,
-        'functionName' | 'extensionName' | 'freeze' | 'initTimeoutMs' | 'memorySizeMb' | 'region'
+        | 'functionName'
+        | 'extensionName'
+        | 'mode'
+        | 'snapStart'
+        | 'freeze'
+        | 'initTimeoutMs'
+        | 'memorySizeMb'
+        | 'region'
       >
     > &
       Pick<EmulatorOptions, 'command' | 'args' | 'env'>,
@@ -293,6 +354,14 @@ class Emulator implements LambdaEmulator {
     return this.proc?.frozen ?? false;
   }
 
+  environmentError(): string | undefined {
+    return this.crash;
+  }
+
+  private get initializationType(): InitializationType {
+    return initializationTypeOf(this.options.mode, this.options.snapStart);
+  }
+
   pid(): number | undefined {
     return this.proc?.pid;
   }
@@ -305,13 +374,7 @@ class Emulator implements LambdaEmulator {
     }
     this.phase = 'init';
     this.initStartedAt = now();
-    this.emit(
-      initStartEvent(this.initStartedAt, {
-        functionName: this.options.functionName,
-        functionVersion: FUNCTION_VERSION,
-        region: this.options.region,
-      }),
-    );
+    this.emit(initStartEvent(this.initStartedAt, this.functionIdentity(), this.initializationType));
     const proc = ExtensionProcess.start({
       command: this.options.command,
       args: this.options.args ?? [],
@@ -337,7 +400,9 @@ class Emulator implements LambdaEmulator {
     });
   }
 
-  invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
+  async invoke(options: InvokeOptions = {}): Promise<InvokeResult> {
+    if (this.snapshotted && this.phase === 'ready') await this.restore();
+    if (this.options.mode === SandboxMode.managedInstances) return this.invokeConcurrently(options);
     const extension = this.extension;
     if (this.phase !== 'ready' || extension === undefined) {
       return Promise.reject(
@@ -350,11 +415,13 @@ class Emulator implements LambdaEmulator {
     this.phase = 'invoke';
     const startedAt = now();
     const requestId = options.requestId ?? randomUUID();
+    const attempt = this.nextAttempt(requestId);
     const tracing = newTracing(startedAt);
     const timeoutMs = options.timeoutMs ?? DEFAULT_INVOKE_TIMEOUT_MS;
     return new Promise((resolve) => {
       const invocation: Invocation = {
         requestId,
+        attempt,
         startedAt,
         tracing,
         timers: [],
@@ -401,7 +468,7 @@ class Emulator implements LambdaEmulator {
         killed: false,
       };
     }
-    if (this.current !== undefined) {
+    if (this.current !== undefined || this.concurrent.size > 0) {
       throw new LambdaEmulatorError('shutdown() while an invocation runs; await invoke() first');
     }
     if (this.phase === 'shutdown') throw new LambdaEmulatorError('shutdown() runs once');
@@ -409,7 +476,14 @@ class Emulator implements LambdaEmulator {
     const deadlineInMs = options.deadlineInMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS;
     this.thaw();
     // The last invocation's report etc. go out now, without waiting for the buffering timeout.
-    void this.dispatcher?.flushAll();
+    const flushed = this.dispatcher?.flushAll();
+    if (this.options.mode === SandboxMode.managedInstances && flushed !== undefined) {
+      // Managed Instances: telemetry is flushed (at most 1 s) before extensions get SHUTDOWN, whose
+      // deadline still counts from the start of the shutdown.
+      const cap = sleep(MANAGED_INSTANCES_TELEMETRY_FLUSH_MS);
+      await Promise.race([flushed, cap.promise]);
+      cap.cancel();
+    }
     let killed = false;
     const extension = this.extension;
     if (extension?.events.includes(ExtensionEventType.shutdown) && extension.state !== 'Failed') {
@@ -452,6 +526,7 @@ class Emulator implements LambdaEmulator {
     clearTimeout(this.initTimer);
     this.dispatcher?.stop();
     if (this.current !== undefined) this.endInvocation(this.current, true);
+    for (const invocation of [...this.concurrent]) invocation.finish();
     const proc = this.proc;
     if (proc !== undefined) {
       proc.kill();
@@ -534,15 +609,18 @@ class Emulator implements LambdaEmulator {
           memorySizeMB: this.options.memorySizeMb,
           maxMemoryUsedMB: this.proc?.maxMemoryUsedMb() ?? 0,
           initDurationMs: this.initDurationForReport,
+          restoreDurationMs: this.restoreDurationForReport,
           tracing: invocation.tracing,
         }),
       );
       this.initDurationForReport = undefined;
+      this.restoreDurationForReport = undefined;
     }
     const delivered = invocation.runtimeDoneDeliveredAt;
     const next = invocation.nextCalledAt;
     invocation.resolve({
       requestId: invocation.requestId,
+      attempt: invocation.attempt,
       startedAtMs: invocation.startedAt,
       runtimeDoneAtMs: invocation.runtimeDoneAt,
       runtimeDoneDeliveredAtMs: delivered,
@@ -562,11 +640,13 @@ class Emulator implements LambdaEmulator {
     clearTimeout(this.initTimer);
     const at = now();
     const durationMs = at - this.initStartedAt;
-    this.initDurationForReport = durationMs;
+    // SnapStart: the REPORT of a restored sandbox has a Restore Duration, never an Init Duration.
+    this.initDurationForReport = this.options.snapStart ? undefined : durationMs;
     this.phase = 'ready';
     this.freezeSandbox();
     this.emit(extensionStateEvent(at, extension.name, extension.events));
-    this.emit(initReportEvent(at, durationMs, 'success'));
+    this.emit(initReportEvent(at, durationMs, 'success', undefined, this.initializationType));
+    if (this.options.snapStart) this.snapshot();
     this.finishInit(true, undefined, undefined);
   }
 
@@ -575,7 +655,7 @@ class Emulator implements LambdaEmulator {
     clearTimeout(this.initTimer);
     this.phase = 'failed';
     const at = now();
-    this.emit(initReportEvent(at, at - this.initStartedAt, 'error', errorType));
+    this.emit(initReportEvent(at, at - this.initStartedAt, 'error', errorType, this.initializationType));
     if (this.extension !== undefined) this.extension.state = 'Failed';
     // Lambda resets a sandbox whose init failed.
     const proc = this.proc;
@@ -608,6 +688,8 @@ class Emulator implements LambdaEmulator {
       void this.failInit('Extension.Crash', `the extension ${describeExit(exit)} before ${stage}`);
       return;
     }
+    // Lambda ends an environment whose extension exits before SHUTDOWN, even with status 0.
+    if (this.phase === 'ready' || this.phase === 'invoke') this.crash = 'Extension.Crash';
     // Nobody listens any more: stop delivering.
     this.dispatcher?.stop();
     const invocation = this.current;
@@ -651,6 +733,7 @@ class Emulator implements LambdaEmulator {
       now,
       isPaused: () => this.proc?.frozen ?? false,
       onDelivery: (delivery) => this.onDelivery(delivery),
+      dropWhenBusy: this.options.mode === SandboxMode.managedInstances,
     });
     this.dispatcher = dispatcher;
     // Lambda keeps what happened since init started and hands it to the first subscriber.
@@ -668,6 +751,7 @@ class Emulator implements LambdaEmulator {
     for (const event of delivery.events) {
       if (event.type !== 'platform.runtimeDone') continue;
       const requestId = (event.record as { requestId?: string }).requestId;
+      // A retry reuses the request id: the map holds its latest attempt.
       const invocation = requestId === undefined ? undefined : this.invocations.get(requestId);
       if (invocation !== undefined && invocation.runtimeDoneDeliveredAt === undefined) {
         invocation.runtimeDoneDeliveredAt = delivery.answeredAtMs;
@@ -699,6 +783,9 @@ class Emulator implements LambdaEmulator {
       [PATHS.exitError]: ['POST', () => this.handleErrorReport('exit', request, response)],
       [PATHS.telemetry]: ['PUT', () => this.handleSubscribe(request, response)],
     };
+    if (this.options.mode === SandboxMode.rie) {
+      routes[PATHS.logs] = ['PUT', () => this.handleNotSupported(request, response, LOGS_NOT_SUPPORTED)];
+    }
     const route = routes[path];
     if (route === undefined) {
       sendError(response, 404, 'InvalidRequest', `no such path: ${path}`);
@@ -750,6 +837,11 @@ class Emulator implements LambdaEmulator {
       );
       return;
     }
+    const refusal = registrationRefusal(this.options.mode, events as string[]);
+    if (refusal !== undefined) {
+      sendError(response, 403, refusal.errorType, refusal.errorMessage);
+      return;
+    }
     if (name !== this.options.extensionName) {
       if (this.phase !== 'created' && this.phase !== 'init') {
         sendError(response, 403, 'Extension.RegistrationClosed', 'Extension registration closed already');
@@ -792,7 +884,9 @@ class Emulator implements LambdaEmulator {
       { 'Lambda-Extension-Identifier': extension.id },
     );
     // The runtime starts once every extension has registered; this one is quick.
-    if (this.phase === 'init') this.emit(initRuntimeDoneEvent(now(), 'success'));
+    if (this.phase === 'init') {
+      this.emit(initRuntimeDoneEvent(now(), 'success', undefined, this.initializationType));
+    }
   }
 
   private async handleNext(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -859,6 +953,10 @@ class Emulator implements LambdaEmulator {
   }
 
   private async handleSubscribe(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (this.options.mode === SandboxMode.rie) {
+      await this.handleNotSupported(request, response, TELEMETRY_NOT_SUPPORTED);
+      return;
+    }
     const body = await readBody(request);
     const extension = this.authenticate(request, response);
     if (extension === undefined) return;
@@ -867,8 +965,24 @@ class Emulator implements LambdaEmulator {
       sendError(response, 400, 'ValidationError', parsed.errorMessage);
       return;
     }
+    const refusal = subscriptionRefusal(this.options.mode, parsed.subscription, this.phase === 'init');
+    if (refusal !== undefined) {
+      sendError(response, refusal.status, refusal.errorType, refusal.errorMessage);
+      return;
+    }
     sendText(response, 200, 'OK');
     this.subscribe(parsed.subscription, extension);
+  }
+
+  /** aws-lambda-rie: a 202 whose body says the API is not supported; nothing is ever delivered. */
+  private async handleNotSupported(
+    request: IncomingMessage,
+    response: ServerResponse,
+    answer: { readonly errorMessage: string; readonly errorType: string },
+  ): Promise<void> {
+    await readBody(request);
+    if (this.authenticate(request, response) === undefined) return;
+    sendJson(response, 202, answer);
   }
 
   private authenticate(request: IncomingMessage, response: ServerResponse): RegisteredExtension | undefined {
@@ -895,6 +1009,109 @@ class Emulator implements LambdaEmulator {
 
   // ---- environment -----------------------------------------------------------------------------
 
+  private functionIdentity(): { functionName: string; functionVersion: string; region: string } {
+    return {
+      functionName: this.options.functionName,
+      functionVersion: FUNCTION_VERSION,
+      region: this.options.region,
+    };
+  }
+
+  private nextAttempt(requestId: string): number {
+    const attempt = (this.attempts.get(requestId) ?? 0) + 1;
+    this.attempts.set(requestId, attempt);
+    return attempt;
+  }
+
+  // ---- SnapStart ---------------------------------------------------------------------------------
+
+  snapshot(): void {
+    if (!this.options.snapStart) throw new LambdaEmulatorError('snapshot() needs snapStart: true');
+    this.snapshotted = true;
+    this.proc?.freeze();
+  }
+
+  async restore(options: { durationMs?: number } = {}): Promise<void> {
+    if (!this.options.snapStart) throw new LambdaEmulatorError('restore() needs snapStart: true');
+    if (!this.snapshotted || this.phase !== 'ready') {
+      throw new LambdaEmulatorError(`restore() needs a snapshotted sandbox; it is ${this.phase}`);
+    }
+    this.snapshotted = false;
+    const startedAt = now();
+    this.thaw();
+    this.emit(restoreStartEvent(startedAt, this.functionIdentity()));
+    const durationMs = options.durationMs ?? DEFAULT_RESTORE_DURATION_MS;
+    await sleep(durationMs).promise;
+    const at = now();
+    this.emit(restoreRuntimeDoneEvent(at, 'success'));
+    this.emit(restoreReportEvent(at, at - startedAt, 'success'));
+    this.restoreDurationForReport = at - startedAt;
+  }
+
+  // ---- Managed Instances -------------------------------------------------------------------------
+
+  /**
+   * Lambda Managed Instances: the runtime takes invocations concurrently and extensions get no INVOKE.
+   * `platform.start` and `platform.report` carry the request id, there is no `platform.runtimeDone`,
+   * and function logs use the JSON log format (each record has its request id).
+   */
+  private invokeConcurrently(options: InvokeOptions): Promise<InvokeResult> {
+    if (this.phase !== 'ready' && this.phase !== 'invoke') {
+      return Promise.reject(
+        new LambdaEmulatorError(`invoke() needs an initialized sandbox; it is ${this.phase}`),
+      );
+    }
+    const startedAt = now();
+    const requestId = options.requestId ?? randomUUID();
+    const attempt = this.nextAttempt(requestId);
+    const tracing = newTracing(startedAt);
+    const status = options.status ?? 'success';
+    this.emit(startEvent(startedAt, requestId, FUNCTION_VERSION, tracing));
+    return new Promise((resolve) => {
+      const timers: NodeJS.Timeout[] = [];
+      const entry = {
+        timers,
+        finish: () => {
+          for (const timer of timers) clearTimeout(timer);
+          if (!this.concurrent.delete(entry)) return;
+          const at = now();
+          if (this.phase !== 'closed') {
+            this.emit(
+              managedInstancesReportEvent(at, { requestId, status, durationMs: at - startedAt, tracing }),
+            );
+          }
+          resolve({
+            requestId,
+            attempt,
+            startedAtMs: startedAt,
+            runtimeDoneAtMs: at,
+            runtimeDoneDeliveredAtMs: undefined,
+            nextCalledAtMs: undefined,
+            extensionOverheadMs: Number.NaN,
+            endedAtMs: at,
+            durationMs: at - startedAt,
+            timedOut: false,
+            extensionExited: !(this.proc?.alive ?? false),
+          });
+        },
+      };
+      this.concurrent.add(entry);
+      const logs = options.logs ?? [];
+      const spacingMs = options.logSpacingMs ?? 0;
+      logs.forEach((log, index) => {
+        const record = typeof log === 'string' ? { message: log } : log;
+        const write = (): void => this.emit(functionLogEvent(now(), requestId, record));
+        if (index * spacingMs === 0) write();
+        else timers.push(setTimeout(write, index * spacingMs));
+      });
+      const doneMs = Math.max(
+        options.durationMs ?? DEFAULT_INVOKE_DURATION_MS,
+        (logs.length - 1) * spacingMs,
+      );
+      timers.push(setTimeout(() => entry.finish(), Math.max(0, doneMs)));
+    });
+  }
+
   private functionArn(): string {
     return `arn:aws:lambda:${this.options.region}:${ACCOUNT_ID}:function:${this.options.functionName}`;
   }
@@ -912,7 +1129,7 @@ class Emulator implements LambdaEmulator {
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: FUNCTION_VERSION,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memorySizeMb),
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_INITIALIZATION_TYPE: this.initializationType,
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
       AWS_LAMBDA_LOG_STREAM_NAME: `2024/01/01/[${FUNCTION_VERSION}]${randomUUID().replaceAll('-', '')}`,
       AWS_REGION: region,
@@ -930,6 +1147,7 @@ export async function startLambdaEmulator(options: EmulatorOptions): Promise<Lam
       'extensionName is required when command is a node binary: Lambda expects the extension file name',
     );
   }
+  const mode = options.mode ?? SandboxMode.lambda;
   const server = http.createServer();
   // Idle keep-alive connections must survive a long freeze, as they do in Lambda.
   server.keepAliveTimeout = 0;
@@ -944,7 +1162,10 @@ export async function startLambdaEmulator(options: EmulatorOptions): Promise<Lam
     env: options.env ?? {},
     functionName: options.functionName ?? DEFAULT_FUNCTION_NAME,
     extensionName,
-    freeze: options.freeze ?? true,
+    mode,
+    snapStart: options.snapStart ?? false,
+    // Only Lambda itself freezes the sandbox between events; the RIE and Managed Instances do not.
+    freeze: options.freeze ?? mode === SandboxMode.lambda,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
     memorySizeMb: options.memorySizeMb ?? DEFAULT_MEMORY_SIZE_MB,
     region: options.region ?? DEFAULT_REGION,

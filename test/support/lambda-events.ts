@@ -59,21 +59,31 @@ export function newTracing(epochMs: number): Tracing {
   };
 }
 
-const INITIALIZATION_TYPE = 'on-demand';
+/** `AWS_LAMBDA_INITIALIZATION_TYPE` and the init events' `initializationType`. */
+export type InitializationType =
+  | 'on-demand'
+  | 'provisioned-concurrency'
+  | 'snap-start'
+  | 'lambda-managed-instances';
 const RUNTIME_VERSION = 'nodejs:20.v1';
+
+function runtimeVersionArn(region: string): string {
+  return `arn:aws:lambda:${region}::runtime:0000000000000000000000000000000000000000000000000000000000000000`;
+}
 
 export function initStartEvent(
   at: number,
   fn: { functionName: string; functionVersion: string; region: string },
+  initializationType: InitializationType = 'on-demand',
 ): TelemetryEvent {
   return {
     time: isoTime(at),
     type: 'platform.initStart',
     record: {
-      initializationType: INITIALIZATION_TYPE,
+      initializationType,
       phase: 'init',
       runtimeVersion: RUNTIME_VERSION,
-      runtimeVersionArn: `arn:aws:lambda:${fn.region}::runtime:0000000000000000000000000000000000000000000000000000000000000000`,
+      runtimeVersionArn: runtimeVersionArn(fn.region),
       functionName: fn.functionName,
       functionVersion: fn.functionVersion,
     },
@@ -84,12 +94,13 @@ export function initRuntimeDoneEvent(
   at: number,
   status: InvocationStatus,
   errorType?: string,
+  initializationType: InitializationType = 'on-demand',
 ): TelemetryEvent {
   return {
     time: isoTime(at),
     type: 'platform.initRuntimeDone',
     record: {
-      initializationType: INITIALIZATION_TYPE,
+      initializationType,
       phase: 'init',
       status,
       ...(errorType === undefined ? {} : { errorType }),
@@ -102,12 +113,13 @@ export function initReportEvent(
   durationMs: number,
   status: InvocationStatus,
   errorType?: string,
+  initializationType: InitializationType = 'on-demand',
 ): TelemetryEvent {
   return {
     time: isoTime(at),
     type: 'platform.initReport',
     record: {
-      initializationType: INITIALIZATION_TYPE,
+      initializationType,
       phase: 'init',
       status,
       ...(errorType === undefined ? {} : { errorType }),
@@ -192,6 +204,8 @@ export function reportEvent(
     memorySizeMB: number;
     maxMemoryUsedMB: number;
     initDurationMs?: number | undefined;
+    /** SnapStart: the first invocation after a restore reports the restore instead of an init. */
+    restoreDurationMs?: number | undefined;
     tracing: Tracing;
   },
 ): TelemetryEvent {
@@ -210,6 +224,13 @@ export function reportEvent(
         memorySizeMB: r.memorySizeMB,
         maxMemoryUsedMB: r.maxMemoryUsedMB,
         ...(r.initDurationMs === undefined ? {} : { initDurationMs: roundMs(r.initDurationMs) }),
+        ...(r.restoreDurationMs === undefined
+          ? {}
+          : {
+              restoreDurationMs: roundMs(r.restoreDurationMs),
+              // Lambda bills the runtime's part of a restore, not the snapshot load; here about half.
+              billedRestoreDurationMs: Math.ceil(r.restoreDurationMs / 2),
+            }),
       },
       tracing: r.tracing,
     },
@@ -231,4 +252,53 @@ export function functionLogEvent(
 
 export function extensionLogEvent(at: number, line: string): TelemetryEvent {
   return { time: isoTime(at), type: 'extension', record: line };
+}
+
+/**
+ * Lambda Managed Instances (schema 2025-01-29): the report carries the request id and the duration
+ * only; there is no per-invocation `platform.runtimeDone`.
+ */
+export function managedInstancesReportEvent(
+  at: number,
+  r: { requestId: string; status: InvocationStatus; durationMs: number; tracing: Tracing },
+): TelemetryEvent {
+  return {
+    time: isoTime(at),
+    type: 'platform.report',
+    record: {
+      requestId: r.requestId,
+      status: r.status,
+      metrics: { durationMs: roundMs(r.durationMs) },
+      tracing: r.tracing,
+    },
+  };
+}
+
+/** SnapStart: a sandbox is being restored from the snapshot taken after init. */
+export function restoreStartEvent(
+  at: number,
+  fn: { functionName: string; functionVersion: string; region: string },
+): TelemetryEvent {
+  return {
+    time: isoTime(at),
+    type: 'platform.restoreStart',
+    record: {
+      runtimeVersion: RUNTIME_VERSION,
+      runtimeVersionArn: runtimeVersionArn(fn.region),
+      functionName: fn.functionName,
+      functionVersion: fn.functionVersion,
+    },
+  };
+}
+
+export function restoreRuntimeDoneEvent(at: number, status: InvocationStatus): TelemetryEvent {
+  return { time: isoTime(at), type: 'platform.restoreRuntimeDone', record: { status } };
+}
+
+export function restoreReportEvent(at: number, durationMs: number, status: InvocationStatus): TelemetryEvent {
+  return {
+    time: isoTime(at),
+    type: 'platform.restoreReport',
+    record: { status, metrics: { durationMs: roundMs(durationMs) } },
+  };
 }

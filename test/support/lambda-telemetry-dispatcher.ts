@@ -40,6 +40,11 @@ export interface DispatcherDeps {
   /** True while the sandbox is frozen: deliveries wait for the thaw. */
   readonly isPaused: () => boolean;
   readonly onDelivery: (delivery: TelemetryDelivery) => void;
+  /**
+   * Lambda Managed Instances: a batch that is due while the previous POST is still in flight is
+   * dropped (and reported with `platform.logsDropped`), and a failed POST is not retried.
+   */
+  readonly dropWhenBusy?: boolean;
 }
 
 interface Queued {
@@ -93,7 +98,11 @@ export class TelemetryDispatcher {
 
   /** Sends the next batch if one is due; called on every change (enqueue, timer, thaw, answer). */
   pump(): void {
-    if (this.stopped || this.inFlight || this.deps.isPaused()) return;
+    if (this.stopped || this.deps.isPaused()) return;
+    if (this.inFlight) {
+      if (this.deps.dropWhenBusy) this.dropDueBatch();
+      return;
+    }
     if (this.retry !== undefined) {
       if (this.retryTimer !== undefined) return;
       const { items, attempt } = this.retry;
@@ -116,6 +125,21 @@ export class TelemetryDispatcher {
     clearTimeout(this.batchTimer);
     this.batchTimer = undefined;
     void this.send(this.queue.splice(0, count), 1);
+  }
+
+  /** Managed Instances: the due batch cannot wait for the POST in flight, so Lambda drops it. */
+  private dropDueBatch(): void {
+    const first = this.queue[0];
+    if (first === undefined) return;
+    const { count, full } = this.nextBatchSize();
+    const age = this.deps.now() - first.queuedAt;
+    const { timeoutMs } = this.deps.subscription.buffering;
+    // A flush (shutdown) waits for the POST in flight; only a batch that is full or old is dropped.
+    if (!full && age < timeoutMs) {
+      this.armBatchTimer(timeoutMs - age);
+      return;
+    }
+    this.reportDropped(this.queue.splice(0, count));
   }
 
   private nextBatchSize(): { count: number; full: boolean } {
@@ -169,7 +193,7 @@ export class TelemetryDispatcher {
   }
 
   private afterFailure(items: readonly Queued[], attempt: number): void {
-    if (attempt < DELIVERY_ATTEMPTS) {
+    if (attempt < DELIVERY_ATTEMPTS && !this.deps.dropWhenBusy) {
       this.retry = { items, attempt };
       this.retryTimer = setTimeout(
         () => {
@@ -181,6 +205,10 @@ export class TelemetryDispatcher {
       this.retryTimer.unref();
       return;
     }
+    this.reportDropped(items);
+  }
+
+  private reportDropped(items: readonly Queued[]): void {
     this.dropped += items.length;
     // Report the loss like Lambda does, but never for a batch that only reported losses (no loop).
     const onlyDropReports = items.every((item) => item.event.type === 'platform.logsDropped');
@@ -203,12 +231,13 @@ export class TelemetryDispatcher {
 }
 
 /**
- * POSTs one batch. `sandbox.localdomain` (the only host Lambda's listener URIs use) is mapped to
+ * POSTs one batch. `sandbox.localdomain` (or `sandbox`, the hosts Lambda's listener URIs use) is mapped to
  * 127.0.0.1 here, so the product keeps its real default; the Host header stays as written.
  */
 export function postTelemetryBatch(uri: string, body: string): Promise<PostOutcome> {
   const url = new URL(uri);
-  const host = url.hostname === 'sandbox.localdomain' ? '127.0.0.1' : url.hostname;
+  const host =
+    url.hostname === 'sandbox.localdomain' || url.hostname === 'sandbox' ? '127.0.0.1' : url.hostname;
   return new Promise((resolve) => {
     const request = http.request(
       {
