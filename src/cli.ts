@@ -6,14 +6,14 @@ import { createHttpPost } from '../extension/http-post.js';
 import type { AwsDeps } from './aws/deps.js';
 import { WAITER_TIMING_DEFAULT } from './aws/waiter-timing.js';
 import { registerAttachCommand } from './commands/attach.js';
-import { OUT_DIR_DEFAULT, registerBuildCommand } from './commands/build.js';
+import { registerBuildCommand } from './commands/build.js';
 import { registerCheckCommand } from './commands/check.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerTailCommand } from './commands/tail.js';
 import { type CliIo, ExitCode } from './io.js';
-import { defaultCacheDir } from './layer/cache-dir.js';
+import { BUILT_LAYERS_SUBDIR, defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
 import type { LokiDeps } from './loki/deps.js';
 import { createHttpGet } from './loki/http-get.js';
@@ -41,13 +41,16 @@ export function defaultAwsDeps(io: CliIo): AwsDeps {
       const { S3Client } = await import('@aws-sdk/client-s3');
       return new S3Client({ region, ...(profile ? { profile } : {}) });
     },
-    buildLayers: async ({ arches, flavors, onProgress }) => {
+    // attach, deploy and publish build into the cache directory, never into the user's working
+    // directory; `build` passes the --out-dir it was given.
+    buildLayers: async ({ arches, flavors, outDir, cacheDir, onProgress }) => {
       const { buildLayers } = await import('./layer/build-layers.js');
+      const cache = cacheDir ?? defaultCacheDir(io.env, process.platform, io.env.HOME || homedir());
       return buildLayers({
         arches,
         flavors,
-        outDir: join(io.cwd, OUT_DIR_DEFAULT),
-        cacheDir: defaultCacheDir(io.env, process.platform, io.env.HOME || homedir()),
+        outDir: outDir ?? join(cache, BUILT_LAYERS_SUBDIR),
+        cacheDir: cache,
         runNpm: createNpmRunner(io.cwd, io.env),
         ...(onProgress ? { onProgress } : {}),
       });
@@ -111,10 +114,10 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError('(run with --help for usage)');
-  registerBuildCommand(program, io, setExitCode);
   const { loki: lokiOverrides, ...awsOverrides } = deps;
   const aws: AwsDeps = { ...defaultAwsDeps(io), ...awsOverrides };
   const loki: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
+  registerBuildCommand(program, io, setExitCode, aws.buildLayers);
   registerPublishCommand(program, io, setExitCode, aws);
   registerAttachCommand(program, io, setExitCode, aws);
   registerDetachCommand(program, io, setExitCode, aws);

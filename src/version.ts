@@ -17,3 +17,6 @@ function readVersion(): string {
 }
 
 export const VERSION = readVersion();
+
+/** Sent to Loki (and named in logs on its side) by `tail` and `check`: `loki-lambda/<version>`. */
+export const USER_AGENT = `loki-lambda/${VERSION}`;

@@ -1,7 +1,6 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Arch, Flavor } from '../layer/targets.js';
-import type { LayerZip } from './layer-versions.js';
+import type { LayerBuilder } from '../layer/builder.js';
 import type { WaiterTiming } from './waiter-timing.js';
 
 /**
@@ -12,11 +11,7 @@ import type { WaiterTiming } from './waiter-timing.js';
 export interface AwsDeps {
   readonly createLambdaClient: (region: string, profile: string | undefined) => Promise<LambdaClient>;
   readonly createS3Client: (region: string, profile: string | undefined) => Promise<S3Client>;
-  readonly buildLayers: (request: {
-    readonly arches: readonly Arch[];
-    readonly flavors: readonly Flavor[];
-    readonly onProgress?: (message: string) => void;
-  }) => Promise<readonly LayerZip[]>;
+  readonly buildLayers: LayerBuilder;
   readonly sleep: (ms: number) => Promise<void>;
   readonly waiter: WaiterTiming;
   /** True when a person can answer a prompt (stdin and stderr are terminals). */

@@ -13,7 +13,6 @@ import type { BuiltLayer } from '../layer/build-layers.js';
 import { type Arch, DIRECT_UPLOAD_LIMIT_BYTES, type Flavor } from '../layer/targets.js';
 import { awsErrorName, ZipTooLargeError } from './errors.js';
 
-export { DIRECT_UPLOAD_LIMIT_BYTES } from '../layer/targets.js';
 export const LAYER_LICENSE = 'Apache-2.0';
 /** Action a layer permission grants: using the layer version in a function. */
 const GET_LAYER_VERSION_ACTION = 'lambda:GetLayerVersion';

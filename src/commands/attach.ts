@@ -5,6 +5,7 @@ import type { LayerSource } from '../aws/functions-workflow.js';
 import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import { FLAVORS, LAYER_NAME_DEFAULT } from '../layer/targets.js';
+import { createOutput } from '../render/output.js';
 import { VERSION } from '../version.js';
 import {
   addCommonOptions,
@@ -12,15 +13,14 @@ import {
   addLokiOptions,
   type CommonOptions,
   createContext,
-  createOutput,
   type GrantOptions,
   grantsFrom,
   type LokiOptions,
-  parseFlavors,
   parseRegex,
   prepareAws,
   resolveLokiEnv,
 } from './aws-options.js';
+import { parseFlavors } from './choices.js';
 
 export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions {
   readonly functionsRegex?: string;

@@ -9,8 +9,9 @@ import { type LokiSettings, lokiEnvFor, lokiSettingsFromEnv } from '../aws/loki-
 import { resolveRegion } from '../aws/region.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
-import { ARCHES, type Arch, FLAVORS, type Flavor } from '../layer/targets.js';
 import { renderRegionProblem } from '../render/aws-errors.js';
+import type { Output } from '../render/output.js';
+import { collect } from './choices.js';
 
 /** Options every AWS command takes. */
 export interface CommonOptions {
@@ -29,26 +30,6 @@ export function addCommonOptions(command: Command): Command {
     .option('--profile <name>', 'AWS profile from ~/.aws/config (default: AWS_PROFILE or the default chain)')
     .option('--config <file>', 'settings file (default: ./loki-lambda.config.json when present)')
     .option('--json', 'print one JSON document on stdout (text goes to stderr)');
-}
-
-/** Where a command's text goes: the JSON document alone owns stdout under --json. */
-export interface Output {
-  readonly json: boolean;
-  /** Plans and results for people. */
-  readonly human: (text: string) => void;
-  readonly progress: (text: string) => void;
-  readonly error: (text: string) => void;
-  readonly document: (value: unknown) => void;
-}
-
-export function createOutput(io: CliIo, command: string, json: boolean): Output {
-  return {
-    json,
-    human: (text) => (json ? io.stderr : io.stdout).write(text),
-    progress: (text) => io.stderr.write(text),
-    error: (text) => io.stderr.write(`loki-lambda ${command}: ${text.endsWith('\n') ? text : `${text}\n`}`),
-    document: (value) => io.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-  };
 }
 
 export type Prepared =
@@ -106,36 +87,6 @@ export async function createContext(
     deps,
     progress: out.progress,
   };
-}
-
-/** Values of a list option (`a,b` or repeated), checked against the allowed ones. */
-export function parseChoices<T extends string>(
-  name: string,
-  values: readonly string[] | undefined,
-  allowed: readonly T[],
-  problems: string[],
-): T[] | undefined {
-  if (values === undefined) return undefined;
-  const items = values.flatMap(splitList);
-  const bad = items.filter((item) => !(allowed as readonly string[]).includes(item));
-  if (bad.length > 0) problems.push(`${name} must be one of ${allowed.join(', ')}; got ${bad.join(', ')}`);
-  return items.filter((item): item is T => (allowed as readonly string[]).includes(item));
-}
-
-export function parseArches(values: readonly string[] | undefined, problems: string[]): Arch[] | undefined {
-  return parseChoices('--arch', values, ARCHES, problems);
-}
-
-export function parseFlavors(
-  values: readonly string[] | undefined,
-  problems: string[],
-): Flavor[] | undefined {
-  return parseChoices('--flavor', values, FLAVORS, problems);
-}
-
-/** Repeatable list option: `--principal 1 --principal 2` or `--principal 1,2`. */
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 export function addGrantOptions(command: Command): Command {

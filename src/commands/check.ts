@@ -4,8 +4,9 @@ import { loadConfigFile } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import type { CheckReport } from '../loki/check.js';
 import type { LokiDeps } from '../loki/deps.js';
-import { functionNameOf, readFunctionEnv } from '../loki/function-settings.js';
 import { checkReportDocument, renderCheckReport } from '../render/check.js';
+import { createOutput } from '../render/output.js';
+import { USER_AGENT } from '../version.js';
 import {
   addCommonOptions,
   addLokiOptions,
@@ -13,7 +14,7 @@ import {
   type LokiOptions,
   resolveLokiEnv,
 } from './aws-options.js';
-import { USER_AGENT } from './tail.js';
+import { functionNameOf, readFunctionEnv } from './function-settings.js';
 
 /** The `function` label of the test line when no function is named. */
 export const CHECK_FUNCTION_LABEL = 'loki-lambda-check';
@@ -44,9 +45,8 @@ async function checkCommand(
   aws: AwsDeps,
   loki: LokiDeps,
 ): Promise<number> {
-  const error = (text: string): void => {
-    io.stderr.write(`loki-lambda check: ${text}\n`);
-  };
+  const out = createOutput(io, 'check', options.json ?? false);
+  const error = out.error;
   if (
     fn !== undefined &&
     (options.lokiUrl !== undefined || options.app !== undefined || options.env !== undefined)
@@ -99,7 +99,7 @@ async function checkCommand(
   }
   if (report === undefined) return ExitCode.failure;
   const subject = fn;
-  if (options.json) io.stdout.write(`${JSON.stringify(checkReportDocument(subject, report), null, 2)}\n`);
-  else io.stdout.write(renderCheckReport(subject, report, loki.stdoutIsTty));
+  if (out.json) out.document(checkReportDocument(subject, report));
+  else out.human(renderCheckReport(subject, report, loki.stdoutIsTty));
   return report.ok ? ExitCode.ok : ExitCode.failure;
 }

@@ -3,11 +3,11 @@ import type { AwsDeps } from '../aws/deps.js';
 import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import { LAYER_NAME_DEFAULT } from '../layer/targets.js';
+import { createOutput } from '../render/output.js';
 import {
   addCommonOptions,
   type CommonOptions,
   createContext,
-  createOutput,
   parseRegex,
   prepareAws,
 } from './aws-options.js';

@@ -8,27 +8,26 @@ import { type CliIo, ExitCode } from '../io.js';
 import {
   ARCHES,
   type Arch,
+  DIRECT_UPLOAD_LIMIT_BYTES,
   FLAVORS,
   type Flavor,
   LAYER_NAME_DEFAULT,
   runtimesFor,
 } from '../layer/targets.js';
 import { renderAwsError } from '../render/aws-errors.js';
+import { createOutput } from '../render/output.js';
 import { publishToJson, renderGrant, renderPublished } from '../render/publish.js';
 import { VERSION } from '../version.js';
 import {
   addCommonOptions,
   addGrantOptions,
   type CommonOptions,
-  collect,
   createContext,
-  createOutput,
   type GrantOptions,
   grantsFrom,
-  parseArches,
-  parseFlavors,
   prepareAws,
 } from './aws-options.js';
+import { collect, parseArches, parseFlavors } from './choices.js';
 
 interface PublishOptions extends CommonOptions, GrantOptions {
   readonly layerName?: string;
@@ -95,9 +94,7 @@ async function publishCommand(io: CliIo, options: PublishOptions, deps: AwsDeps)
 
   // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
   const { layerDescription, layerNameFor } = await import('../aws/functions-workflow.js');
-  const { DIRECT_UPLOAD_LIMIT_BYTES, describeZipFile, grantLayerAccess, publishLayerZip } = await import(
-    '../aws/layer-versions.js'
-  );
+  const { describeZipFile, grantLayerAccess, publishLayerZip } = await import('../aws/layer-versions.js');
   const ctx = await createContext(deps, prepared, out);
   const results: ReturnType<typeof publishToJson>[] = [];
   try {

@@ -24,8 +24,8 @@ import {
   renderRetry,
   renderSummary,
 } from '../render/functions.js';
+import type { Output } from '../render/output.js';
 import { publishToJson, renderGrant, renderPublished, renderWouldPublish } from '../render/publish.js';
-import type { Output } from './aws-options.js';
 
 export interface FunctionsRequest {
   readonly mode: 'attach' | 'detach';

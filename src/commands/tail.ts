@@ -9,17 +9,17 @@ import { createLokiClient } from '../loki/client.js';
 import { baseUrlOf, type LokiConnection } from '../loki/connection.js';
 import type { LokiDeps } from '../loki/deps.js';
 import { parseDurationMs } from '../loki/duration.js';
-import { functionNameOf, readFunctionEnv } from '../loki/function-settings.js';
 import { HttpGetAbortedError } from '../loki/http-get.js';
 import { buildQuery, TAIL_SOURCES, type TailSource, withFilter } from '../loki/logql.js';
+import { createOutput } from '../render/output.js';
 import { OUTPUT_FORMATS, type OutputFormat, renderEntry, renderLokiError } from '../render/tail.js';
-import { VERSION } from '../version.js';
+import { USER_AGENT } from '../version.js';
+import { functionNameOf, readFunctionEnv } from './function-settings.js';
 
 export const SINCE_DEFAULT = '1h';
 export const LIMIT_LINES_DEFAULT = 30;
 /** Loki's default `max_entries_limit_per_query`. */
 export const LIMIT_LINES_MAX = 5000;
-export const USER_AGENT = `loki-lambda/${VERSION}`;
 
 interface TailOptions {
   readonly since: string;
@@ -79,9 +79,8 @@ async function tailCommand(
   aws: AwsDeps,
   loki: LokiDeps,
 ): Promise<number> {
-  const error = (text: string): void => {
-    io.stderr.write(`loki-lambda tail: ${text}\n`);
-  };
+  const out = createOutput(io, 'tail', false);
+  const error = out.error;
   const problems: string[] = [];
   const sinceMs = parseDurationMs(options.since);
   if (sinceMs === undefined) problems.push(`--since must be a duration like 10m or 2h; got ${options.since}`);
@@ -155,7 +154,7 @@ async function tailCommand(
         sinceMs: loki.now() - sinceMs,
         limit,
         follow: options.follow,
-        onEntry: (entry) => io.stdout.write(renderEntry(entry, render)),
+        onEntry: (entry) => out.human(renderEntry(entry, render)),
         onNotice: (text) => error(text),
       },
       { now: loki.now, sleep: loki.sleep, openWebSocket, signal },

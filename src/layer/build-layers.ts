@@ -3,13 +3,12 @@ import { constants } from 'node:fs';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BUNDLE_FILE_NAME, bundleExtension, type ExtensionBundle } from './bundle.js';
+import { OutDirError } from './errors.js';
 import { BUNDLE_PATH, LAUNCHER_PATH, LAUNCHER_SCRIPT, NODE_BINARY_PATH, PAYLOAD_DIR } from './launcher.js';
 import { loadNodeBinary, type NodeBinary } from './node-binary.js';
 import type { NpmRunner } from './npm.js';
 import { ARCHES, type Arch, FLAVORS, type Flavor, layerZipName } from './targets.js';
 import { createDeterministicZip, EXECUTABLE_MODE, FILE_MODE, type ZipFile } from './zip.js';
-
-export { defaultCacheDir } from './cache-dir.js';
 
 /** One layer zip written by `buildLayers`. */
 export interface BuiltLayer {
@@ -36,10 +35,6 @@ export interface BuildLayersOptions {
   readonly onProgress?: (message: string) => void;
   /** The extension's entry point; defaults to this package's `extension/main.ts`. */
   readonly extensionEntry?: string;
-}
-
-export class OutDirError extends Error {
-  override readonly name = 'OutDirError';
 }
 
 export const SOURCE_MAP_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}.map`;

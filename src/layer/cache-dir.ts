@@ -1,6 +1,8 @@
 import { posix, win32 } from 'node:path';
 
 const CACHE_SUBDIR = 'loki-lambda';
+/** Where attach, deploy and publish write the zips they build, inside the cache directory. */
+export const BUILT_LAYERS_SUBDIR = 'layers';
 
 /**
  * The per-user cache directory for downloads `build` may reuse offline (the pinned Node tarballs):

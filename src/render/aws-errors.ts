@@ -1,5 +1,6 @@
 import { awsErrorName, errorMessage, FunctionUpdateFailedError, ZipTooLargeError } from '../aws/errors.js';
 import type { RegionProblem } from '../aws/region.js';
+import { formatBytes } from './format.js';
 
 export function renderRegionProblem(problem: RegionProblem): string {
   switch (problem.kind) {
@@ -41,10 +42,4 @@ export function renderAwsError(error: unknown): string {
     default:
       return `${name}: ${message}`;
   }
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

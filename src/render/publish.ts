@@ -1,5 +1,5 @@
 import type { GrantOutcome, LayerGrant, LayerZip, PublishOutcome } from '../aws/layer-versions.js';
-import { formatBytes } from './aws-errors.js';
+import { formatBytes } from './format.js';
 
 export function renderPublished(zip: LayerZip, outcome: PublishOutcome): string {
   const what = `${zip.flavor}, ${zip.arch}, ${formatBytes(zip.sizeBytes)}`;

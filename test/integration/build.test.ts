@@ -8,6 +8,7 @@ import { run } from '../../src/cli.js';
 import type { CliIo } from '../../src/io.js';
 import { PINNED_NODE_VERSION } from '../../src/layer/node-binary.js';
 import { readZip } from '../../src/layer/read-zip.js';
+import { DIRECT_UPLOAD_LIMIT_BYTES } from '../../src/layer/targets.js';
 
 /**
  * Verified Node tarballs are cached here across test files and runs (the first run fetches them from
@@ -16,8 +17,7 @@ import { readZip } from '../../src/layer/read-zip.js';
 const NODE_CACHE_DIR =
   process.env.LOKI_LAMBDA_TEST_CACHE_DIR ??
   fileURLToPath(new URL('../../.loki-lambda-cache', import.meta.url));
-/** Lambda's limits: a layer zip uploaded directly, and everything a function unzips. */
-const DIRECT_UPLOAD_LIMIT_BYTES = 50 * 1024 * 1024;
+/** Lambda's limit for everything a function unzips. */
 const UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024;
 const BUILD_TIMEOUT_MS = 300_000;
 

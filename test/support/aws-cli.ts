@@ -8,10 +8,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { AwsDeps } from '../../src/aws/deps.js';
 import type { LayerZip } from '../../src/aws/layer-versions.js';
 import { type CliDeps, run } from '../../src/cli.js';
+import type { BuiltLayer } from '../../src/layer/build-layers.js';
 import type { Arch, Flavor } from '../../src/layer/targets.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
+/** The Node.js version the fake build says a standalone zip holds. */
+export const FAKE_NODE_VERSION = '22.0.0';
 
 export function layerArn(name: string, version: number, region = REGION): string {
   return `arn:aws:lambda:${region}:${ACCOUNT}:layer:${name}:${version}`;
@@ -113,8 +116,13 @@ export async function runCli(argv: readonly string[], setup: CliSetup = {}): Pro
       new S3Client({ region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
     buildLayers: async ({ arches, flavors }) => {
       builds.push({ arches, flavors });
-      const zips: LayerZip[] = [];
-      for (const flavor of flavors) for (const arch of arches) zips.push(await fakeZip(cwd, flavor, arch));
+      const zips: BuiltLayer[] = [];
+      for (const flavor of flavors) {
+        for (const arch of arches) {
+          const nodeVersion = flavor === 'standalone' ? FAKE_NODE_VERSION : null;
+          zips.push({ ...(await fakeZip(cwd, flavor, arch)), nodeVersion });
+        }
+      }
       return zips;
     },
     sleep: async (ms) => {

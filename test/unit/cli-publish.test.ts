@@ -11,8 +11,7 @@ import {
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DIRECT_UPLOAD_LIMIT_BYTES } from '../../src/aws/layer-versions.js';
-import { SLIM_RUNTIMES, STANDALONE_RUNTIMES } from '../../src/layer/targets.js';
+import { DIRECT_UPLOAD_LIMIT_BYTES, SLIM_RUNTIMES, STANDALONE_RUNTIMES } from '../../src/layer/targets.js';
 import { VERSION } from '../../src/version.js';
 import { fakeZip, layerArn, makeWorkDir, REGION, runCli } from '../support/aws-cli.js';
 
@@ -126,7 +125,7 @@ describe('loki-lambda publish', () => {
     const result = await runCli(['publish', '--region', REGION, '--zip', path], { cwd: work.dir });
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("over Lambda's 50.0 MB direct upload limit: pass --s3-bucket BUCKET");
+    expect(result.stderr).toContain("over Lambda's 50.0 MiB direct upload limit: pass --s3-bucket BUCKET");
     expect(lambda.calls()).toHaveLength(0);
   });
 

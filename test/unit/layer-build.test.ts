@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
 import type { CliIo } from '../../src/io.js';
-import { buildLayers, OutDirError } from '../../src/layer/build-layers.js';
+import { buildLayers } from '../../src/layer/build-layers.js';
+import { OutDirError } from '../../src/layer/errors.js';
 import type { NpmRunner } from '../../src/layer/npm.js';
 import { readZip } from '../../src/layer/read-zip.js';
 
@@ -141,9 +142,9 @@ describe('buildLayers', () => {
 
 describe('loki-lambda build (bad input)', () => {
   it.each([
-    [['--arch', 'x86'], 'unknown --arch "x86": use x86_64 or arm64'],
-    [['--arch', 'x86_64,amd64'], 'unknown --arch "amd64": use x86_64 or arm64'],
-    [['--flavor', 'fat'], 'unknown --flavor "fat": use slim or standalone'],
+    [['--arch', 'x86'], '--arch must be one of x86_64, arm64; got x86'],
+    [['--arch', 'x86_64,amd64'], '--arch must be one of x86_64, arm64; got amd64'],
+    [['--flavor', 'fat'], '--flavor must be one of slim, standalone; got fat'],
   ])('exits with the usage code for %j and says what to use', async (args, message) => {
     const io = captureIo(work);
 

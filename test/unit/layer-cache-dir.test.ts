@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultCacheDir } from '../../src/layer/build-layers.js';
+import { defaultCacheDir } from '../../src/layer/cache-dir.js';
 
 describe('defaultCacheDir', () => {
   it.each([
