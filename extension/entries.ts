@@ -1,3 +1,4 @@
+import { entryCostBytes } from './entry-cost.js';
 import { formatPlatformEvent } from './platform-lines.js';
 import { stringField, type TelemetryEvent } from './telemetry.js';
 
@@ -13,14 +14,12 @@ export interface LogEntry {
   readonly nanosInMs: number;
   readonly line: string;
   readonly requestId: string | undefined;
-  /** Approximate bytes this entry holds in memory and on the wire. */
+  /** Bytes this entry holds in the heap (at least its size on the wire): what the buffer bound counts. */
   readonly sizeBytes: number;
 }
 
 /** Loki's default max_line_size: longer lines are truncated here, with a marker, rather than rejected there. */
 export const MAX_LINE_BYTES = 256 * 1024;
-/** Fixed per-entry overhead counted on top of the line (timestamp, metadata, bookkeeping). */
-const ENTRY_OVERHEAD_BYTES = 64;
 const NANOS_PER_MS = 1_000_000;
 
 /**
@@ -55,7 +54,7 @@ export class EntryMaker {
       this.lastTimeMs = parseTime(event.time, this.now);
     }
     const { timeMs, nanosInMs } = this.distinctTime(source, this.lastTimeMs);
-    return { source, timeMs, nanosInMs, line, requestId, sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES };
+    return { source, timeMs, nanosInMs, line, requestId, sizeBytes: entryCostBytes(line, byteLength(line)) };
   }
 
   /** Gives entries that share a millisecond increasing nanoseconds, so Loki does not merge equal lines. */
@@ -115,6 +114,6 @@ export function noticeEntry(line: string, nowMs: number): LogEntry {
     nanosInMs: 0,
     line,
     requestId: undefined,
-    sizeBytes: byteLength(line) + ENTRY_OVERHEAD_BYTES,
+    sizeBytes: entryCostBytes(line, byteLength(line)),
   };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { noticeEntry } from '../../extension/entries.js';
 import { EntryBuffer } from '../../extension/entry-buffer.js';
+import { entryCostBytes } from '../../extension/entry-cost.js';
 import { FAILURE_COOLDOWN_INITIAL_MS, Flusher } from '../../extension/flusher.js';
 import { createLogger } from '../../extension/logger.js';
 import type { PushOutcome } from '../../extension/loki-push.js';
@@ -78,14 +79,15 @@ describe('Flusher', () => {
   });
 
   it('ships a notice of what the buffer bound dropped once Loki accepts again', async () => {
-    // Each one-letter notice entry counts 65 bytes: the bound holds two.
-    const { flusher, sent, add } = setup([{ kind: 'failed', reason: 'down' }], 140);
+    // The bound holds two one-letter entries.
+    const oneLetter = entryCostBytes('a', 1);
+    const { flusher, sent, add } = setup([{ kind: 'failed', reason: 'down' }], 2 * oneLetter + 10);
     add('a', 'b', 'c', 'd');
 
     await flusher.flush(10_000);
     await flusher.flush(10_000);
 
-    expect(sent.flat()).toEqual(['c', 'd', 'dropped 2 (130 bytes)']);
+    expect(sent.flat()).toEqual(['c', 'd', `dropped 2 (${2 * oneLetter} bytes)`]);
   });
 
   it('stops at its deadline, leaving the rest buffered', async () => {
