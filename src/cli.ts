@@ -12,6 +12,7 @@ import { registerDeployCommand } from './commands/deploy.js';
 import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerTailCommand } from './commands/tail.js';
+import { registerUpgradeCommand } from './commands/upgrade.js';
 import { type CliIo, ExitCode } from './io.js';
 import { BUILT_LAYERS_SUBDIR, defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
@@ -122,6 +123,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
   registerAttachCommand(program, io, setExitCode, aws);
   registerDetachCommand(program, io, setExitCode, aws);
   registerDeployCommand(program, io, setExitCode, aws);
+  registerUpgradeCommand(program, io, setExitCode, aws);
   registerTailCommand(program, io, setExitCode, aws, loki);
   registerCheckCommand(program, io, setExitCode, aws, loki);
   return program;

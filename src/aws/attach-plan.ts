@@ -1,13 +1,16 @@
-import { bufferLimitsFor, ENV_VARS } from '../../extension/config.js';
+import { bufferLimitsFor, ENV_VARS, parseConfig } from '../../extension/config.js';
 import { AMAZON_LINUX_2_RUNTIMES, type Flavor } from '../layer/targets.js';
-import { layerNameOf } from './arn.js';
 import type { FunctionSnapshot, FunctionUpdate } from './functions.js';
+import { EXTENSION_VARIABLES, type GivenSettings, type SettingOrigin } from './loki-env.js';
 
 /** Lambda's limits on a function's configuration. */
 export const MAX_LAYERS_PER_FUNCTION = 5;
 /** Lambda measures the compact JSON of the Variables map, in bytes ("String measured: {...}"). */
 export const MAX_ENV_BYTES = 4096;
 export const LOKI_ENV_PREFIX = 'LOKI_';
+
+/** Tells whether a layer version ARN is a version of the extension (by name, description or content). */
+export type IsOurLayer = (arn: string) => boolean;
 
 /** The layer version to attach. `arn` may be a placeholder in a dry run that would publish. */
 export interface LayerTarget {
@@ -36,6 +39,12 @@ export type Refusal =
       readonly memorySizeMb: number;
       readonly bytes: number;
       readonly maxBytes: number;
+    }
+  | {
+      /** The merged LOKI_* settings would not start the extension (the extension's own messages). */
+      readonly kind: 'invalid-settings';
+      readonly problems: readonly string[];
+      readonly origins: Readonly<Record<string, SettingOrigin>>;
     };
 
 /** One environment variable that changes: `before` undefined = added, `after` undefined = removed. */
@@ -56,6 +65,12 @@ export interface FunctionPlan {
   readonly envChanges: readonly EnvChange[];
   /** Variables neither added, changed nor removed (their values are never shown). */
   readonly envKeptCount: number;
+  /** Where each of the extension's variables after the change comes from (attach only). */
+  readonly envOrigins: Readonly<Record<string, SettingOrigin>>;
+  /** The extension's variables kept as they are on the function, shown so people see what stays. */
+  readonly envKeptExtension: readonly string[];
+  /** Why nothing changes when that is not obvious: upgrade of a function without the extension. */
+  readonly note: 'not-attached' | undefined;
   readonly update: FunctionUpdate | undefined;
 }
 
@@ -64,22 +79,17 @@ export function envSizeBytes(vars: Readonly<Record<string, string>>): number {
   return new TextEncoder().encode(JSON.stringify(vars)).length;
 }
 
-/** True when this layer ARN is a version of one of our layers (matched by the layer name). */
-export function isOurLayer(arn: string, ourLayerNames: ReadonlySet<string>): boolean {
-  const name = layerNameOf(arn);
-  return name !== undefined && ourLayerNames.has(name);
-}
-
 /**
- * Plans attaching `layer` and `lokiEnv` to a function: other layers keep their order, a version of our
- * layer is replaced in place (not duplicated), other variables are kept and only LOKI_* ones are set.
- * Pure: the same snapshot and request always give the same plan.
+ * Plans attaching `layer` and the given settings to a function: other layers keep their order, every
+ * version of the extension (whatever its name) is replaced by one, in place; other variables are kept,
+ * the extension's settings already on the function are kept unless given, and the merged settings must
+ * be ones the extension accepts. Pure: the same snapshot and request always give the same plan.
  */
 export function planAttach(
   fn: FunctionSnapshot,
   layer: LayerTarget,
-  ourLayerNames: ReadonlySet<string>,
-  lokiEnv: Readonly<Record<string, string>>,
+  isOurs: IsOurLayer,
+  given: GivenSettings,
 ): FunctionPlan {
   const base = { functionName: fn.name, runtime: fn.runtime, architecture: fn.architecture };
   if (fn.packageType === 'Image') {
@@ -112,38 +122,34 @@ export function planAttach(
     });
   }
 
-  const names = new Set([...ourLayerNames, layer.name]);
-  const layersAfter: string[] = [];
-  let placed = false;
-  for (const arn of fn.layers) {
-    if (!isOurLayer(arn, names)) layersAfter.push(arn);
-    else if (!placed) {
-      layersAfter.push(layer.arn);
-      placed = true;
-    }
-  }
-  if (!placed) layersAfter.push(layer.arn);
+  const layersAfter = replaceOurLayers(fn.layers, layer.arn, isOurs);
   if (layersAfter.length > MAX_LAYERS_PER_FUNCTION)
     refusals.push({ kind: 'too-many-layers', count: layersAfter.length });
 
   const envAfter: Record<string, string> = { ...fn.env };
   // Switching authentication: the other method's variables would make the configuration invalid.
-  if (lokiEnv[ENV_VARS.bearerToken] !== undefined) {
+  if (given.env[ENV_VARS.bearerToken] !== undefined) {
     delete envAfter[ENV_VARS.username];
     delete envAfter[ENV_VARS.password];
   }
-  if (lokiEnv[ENV_VARS.username] !== undefined || lokiEnv[ENV_VARS.password] !== undefined) {
+  if (given.env[ENV_VARS.username] !== undefined || given.env[ENV_VARS.password] !== undefined) {
     delete envAfter[ENV_VARS.bearerToken];
   }
-  for (const [name, value] of Object.entries(lokiEnv)) {
+  for (const [name, value] of Object.entries(given.env)) {
     if (name.startsWith(LOKI_ENV_PREFIX)) envAfter[name] = value;
   }
+  const origins: Record<string, SettingOrigin> = {};
+  for (const name of EXTENSION_VARIABLES) {
+    if (envAfter[name] !== undefined) origins[name] = given.origins[name] ?? 'function';
+  }
+  const parsed = parseConfig(envAfter);
+  if (!parsed.ok) refusals.push({ kind: 'invalid-settings', problems: parsed.problems, origins });
   const bytes = envSizeBytes(envAfter);
   if (bytes > MAX_ENV_BYTES) refusals.push({ kind: 'env-too-large', bytes });
   const bufferRefusal = bufferTooLargeRefusal(envAfter, fn.memorySizeMb);
   if (bufferRefusal !== undefined) refusals.push(bufferRefusal);
 
-  return finish(base, fn, layersAfter, envAfter, refusals);
+  return finish(base, fn, layersAfter, envAfter, refusals, origins);
 }
 
 /** The extension would replace this LOKI_MAX_BUFFER_BYTES (too large for the memory): refuse it here. */
@@ -158,14 +164,54 @@ function bufferTooLargeRefusal(
   return bytes > maxBytes ? { kind: 'buffer-too-large', memorySizeMb, bytes, maxBytes } : undefined;
 }
 
-/** Plans removing every version of our layers and every LOKI_* variable, leaving the rest as it was. */
-export function planDetach(fn: FunctionSnapshot, ourLayerNames: ReadonlySet<string>): FunctionPlan {
+/**
+ * Plans removing every version of the extension (whatever its layer name) and the variables the
+ * extension reads; other LOKI_* variables belong to the application and stay.
+ */
+export function planDetach(fn: FunctionSnapshot, isOurs: IsOurLayer): FunctionPlan {
   const base = { functionName: fn.name, runtime: fn.runtime, architecture: fn.architecture };
-  const layersAfter = fn.layers.filter((arn) => !isOurLayer(arn, ourLayerNames));
+  const layersAfter = fn.layers.filter((arn) => !isOurs(arn));
   const envAfter = Object.fromEntries(
-    Object.entries(fn.env).filter(([name]) => !name.startsWith(LOKI_ENV_PREFIX)),
+    Object.entries(fn.env).filter(([name]) => !EXTENSION_VARIABLES.includes(name)),
   );
   return finish(base, fn, layersAfter, envAfter, []);
+}
+
+/**
+ * Plans moving a function that has the extension to `layer`, changing nothing else. A function
+ * without the extension is left alone (noted, not refused: a regex may select many of those).
+ */
+export function planUpgrade(fn: FunctionSnapshot, layer: LayerTarget, isOurs: IsOurLayer): FunctionPlan {
+  const base = { functionName: fn.name, runtime: fn.runtime, architecture: fn.architecture };
+  if (!fn.layers.some(isOurs)) return { ...finish(base, fn, fn.layers, fn.env, []), note: 'not-attached' };
+  const refusals: Refusal[] = [];
+  if (
+    layer.compatibleArchitectures !== undefined &&
+    layer.compatibleArchitectures.length > 0 &&
+    !layer.compatibleArchitectures.includes(fn.architecture)
+  ) {
+    refusals.push({
+      kind: 'arch-mismatch',
+      functionArch: fn.architecture,
+      layerArches: layer.compatibleArchitectures,
+    });
+  }
+  return finish(base, fn, replaceOurLayers(fn.layers, layer.arn, isOurs), fn.env, refusals);
+}
+
+/** Every version of the extension replaced by `target`, once, where the first one was; others kept in order. */
+function replaceOurLayers(layers: readonly string[], target: string, isOurs: IsOurLayer): string[] {
+  const after: string[] = [];
+  let placed = false;
+  for (const arn of layers) {
+    if (arn !== target && !isOurs(arn)) after.push(arn);
+    else if (!placed) {
+      after.push(target);
+      placed = true;
+    }
+  }
+  if (!placed) after.push(target);
+  return after;
 }
 
 type PlanBase = Pick<FunctionPlan, 'functionName' | 'runtime' | 'architecture'>;
@@ -179,6 +225,9 @@ function refused(base: PlanBase, fn: FunctionSnapshot, refusals: readonly Refusa
     layersAfter: fn.layers,
     envChanges: [],
     envKeptCount: Object.keys(fn.env).length,
+    envOrigins: {},
+    envKeptExtension: [],
+    note: undefined,
     update: undefined,
   };
 }
@@ -189,6 +238,7 @@ function finish(
   layersAfter: readonly string[],
   envAfter: Readonly<Record<string, string>>,
   refusals: readonly Refusal[],
+  envOrigins: Readonly<Record<string, SettingOrigin>> = {},
 ): FunctionPlan {
   const envChanges = diffEnv(fn.env, envAfter);
   const layersChanged =
@@ -203,6 +253,11 @@ function finish(
     layersAfter,
     envChanges,
     envKeptCount: names.size - envChanges.length,
+    envOrigins,
+    envKeptExtension: EXTENSION_VARIABLES.filter(
+      (name) => envAfter[name] !== undefined && fn.env[name] === envAfter[name],
+    ),
+    note: undefined,
     update:
       refusals.length === 0 && changed
         ? {

@@ -1,20 +1,37 @@
 import { GetLayerVersionByArnCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor, SLIM_RUNTIMES } from '../layer/targets.js';
-import { parseLayerVersionArn } from './arn.js';
-import { type FunctionPlan, type LayerTarget, planAttach, planDetach } from './attach-plan.js';
-import type { AwsDeps } from './deps.js';
-import { applyFunctionUpdate, type FunctionSnapshot, listFunctionNames, readFunction } from './functions.js';
 import {
-  canReuse,
-  findNewestLayerVersion,
+  AMAZON_LINUX_2_RUNTIMES,
+  ARCHES,
+  type Arch,
+  FLAVORS,
+  type Flavor,
+  runtimesFor,
+  SLIM_RUNTIMES,
+} from '../layer/targets.js';
+import { parseLayerVersionArn } from './arn.js';
+import type { LayerTarget } from './attach-plan.js';
+import type { AwsDeps } from './deps.js';
+import { awsErrorName } from './errors.js';
+import {
+  applyFunctionUpdate,
+  type FunctionSnapshot,
+  type FunctionUpdate,
+  listFunctionNames,
+  readSettledFunction,
+} from './functions.js';
+import { layerDescription, parseLayerDescription } from './layer-identity.js';
+import {
+  findReusableLayerVersion,
   type GrantOutcome,
   grantLayerAccess,
   type LayerGrant,
+  type LayerUpload,
+  type LayerVersionInfo,
   type LayerZip,
   type PublishOutcome,
   type PublishRequest,
-  publishLayerZip,
+  publishNewLayerVersion,
 } from './layer-versions.js';
 
 /** The layer versions of one base name: `loki-lambda-slim-x86_64`, `loki-lambda-standalone-arm64`, … */
@@ -36,9 +53,7 @@ export function flavorForRuntime(runtime: string | undefined): Flavor {
     : 'standalone';
 }
 
-export function layerDescription(version: string, flavor: Flavor, arch: Arch): string {
-  return `loki-lambda ${version}: ships Lambda logs to Grafana Loki (${flavor}, ${arch})`;
-}
+export { layerDescription } from './layer-identity.js';
 
 /** Where the layer comes from: a given version ARN, or built and published (or reused) per function. */
 export type LayerSource =
@@ -67,6 +82,10 @@ export interface AwsContext {
   readonly deps: AwsDeps;
   /** Progress for people (stderr): builds, retries, waits. */
   readonly progress: (message: string) => void;
+  /** Told before a layer zip is uploaded. */
+  readonly onUpload: (upload: LayerUpload) => void;
+  /** Told when a function is being waited for (an update in progress). */
+  readonly onWait: (functionName: string) => void;
 }
 
 /** The positional functions and the regex matches, each once, in the order given. */
@@ -84,11 +103,12 @@ export type ReadResult =
   | { readonly ok: true; readonly name: string; readonly snapshot: FunctionSnapshot }
   | { readonly ok: false; readonly name: string; readonly error: unknown };
 
+/** Reads each function once no update of it is in progress (see readSettledFunction). */
 export async function readFunctions(ctx: AwsContext, names: readonly string[]): Promise<ReadResult[]> {
   const results: ReadResult[] = [];
   for (const name of names) {
     try {
-      results.push({ ok: true, name, snapshot: await readFunction(ctx.lambda, name) });
+      results.push({ ok: true, name, snapshot: await readSettled(ctx, name) });
     } catch (error) {
       results.push({ ok: false, name, error });
     }
@@ -96,18 +116,31 @@ export async function readFunctions(ctx: AwsContext, names: readonly string[]): 
   return results;
 }
 
+export function readSettled(ctx: AwsContext, name: string): Promise<FunctionSnapshot> {
+  return readSettledFunction(ctx.lambda, name, ctx.deps.waiter, ctx.onWait);
+}
+
 /** A layer version ARN given with --layer-arn, with what it declares it is compatible with. */
-export async function describeLayerArn(ctx: AwsContext, arn: string): Promise<LayerTarget> {
+export async function describeLayerArn(
+  ctx: AwsContext,
+  arn: string,
+): Promise<{ readonly target: LayerTarget; readonly codeSha256: string | undefined }> {
   const got = await ctx.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
   const name = parseLayerVersionArn(arn)?.name ?? arn;
   const runtimes = got.CompatibleRuntimes ?? [];
-  const flavor = FLAVORS.find((f) => name.includes(`-${f}-`)) ?? inferFlavor(runtimes);
+  const flavor =
+    parseLayerDescription(got.Description)?.flavor ??
+    FLAVORS.find((f) => name.includes(`-${f}-`)) ??
+    inferFlavor(runtimes);
   return {
-    arn,
-    name,
-    flavor,
-    compatibleArchitectures: got.CompatibleArchitectures,
-    compatibleRuntimes: got.CompatibleRuntimes,
+    target: {
+      arn,
+      name,
+      flavor,
+      compatibleArchitectures: got.CompatibleArchitectures,
+      compatibleRuntimes: got.CompatibleRuntimes,
+    },
+    codeSha256: got.Content?.CodeSha256,
   };
 }
 
@@ -119,25 +152,40 @@ function inferFlavor(runtimes: readonly string[]): Flavor | undefined {
   return undefined;
 }
 
+export function flavorArchKey(flavor: Flavor, arch: Arch): string {
+  return `${flavor}/${arch}`;
+}
+
+/** A zip built for this run and, when a version of the layer already holds it, that version. */
+export interface PreparedLayer {
+  readonly request: PublishRequest;
+  readonly reusable: LayerVersionInfo | undefined;
+  /** Set once published (after confirmation), or at once when reused. */
+  published: PublishedLayer | undefined;
+}
+
 /**
- * Builds the zips the functions need (one per flavor/arch) and publishes each, or reuses the newest
- * version when it is identical. A dry run builds and looks but publishes nothing.
+ * Builds the zips the functions need (one per flavor/arch) and looks for a version of each layer that
+ * already holds it. Creates nothing in AWS: publishing waits for the confirmation (publishPrepared).
  */
-export async function ensureLayers(
+export async function prepareLayers(
   ctx: AwsContext,
   source: Extract<LayerSource, { kind: 'publish' }>,
   needed: ReadonlyArray<{ readonly flavor: Flavor; readonly arch: Arch }>,
-  dryRun: boolean,
-): Promise<Map<string, PublishedLayer>> {
-  const key = (flavor: Flavor, arch: Arch) => `${flavor}/${arch}`;
-  const wanted = new Map(needed.map((n) => [key(n.flavor, n.arch), n]));
-  const published = new Map<string, PublishedLayer>();
-  if (wanted.size === 0) return published;
+): Promise<Map<string, PreparedLayer>> {
+  const wanted = new Map(needed.map((n) => [flavorArchKey(n.flavor, n.arch), n]));
+  const prepared = new Map<string, PreparedLayer>();
+  if (wanted.size === 0) return prepared;
   const arches = [...new Set(needed.map((n) => n.arch))];
   const flavors = [...new Set(needed.map((n) => n.flavor))];
-  const zips = await ctx.deps.buildLayers({ arches, flavors, onProgress: ctx.progress });
+  const zips = await ctx.deps.buildLayers({
+    arches,
+    flavors,
+    onProgress: (message) => ctx.progress(message.endsWith('\n') ? message : `${message}\n`),
+  });
   for (const zip of zips) {
-    if (!wanted.has(key(zip.flavor, zip.arch))) continue;
+    const key = flavorArchKey(zip.flavor, zip.arch);
+    if (!wanted.has(key)) continue;
     const request: PublishRequest = {
       layerName: layerNameFor(source.baseName, zip.flavor, zip.arch),
       zip,
@@ -145,86 +193,107 @@ export async function ensureLayers(
       description: layerDescription(source.version, zip.flavor, zip.arch),
       s3Bucket: source.s3Bucket,
     };
-    if (dryRun) {
-      const newest = await findNewestLayerVersion(ctx.lambda, request.layerName);
-      const outcome: PublishOutcome | undefined =
-        newest !== undefined && canReuse(newest, request)
-          ? { ...newest, action: 'reused', upload: 'none' }
-          : undefined;
-      published.set(key(zip.flavor, zip.arch), { zip, outcome, grants: [] });
-      continue;
-    }
-    const outcome = await publishLayerZip(ctx.lambda, ctx.getS3, request);
-    const grants = await grantLayerAccess(ctx.lambda, outcome.layerName, outcome.version, source.grants);
-    published.set(key(zip.flavor, zip.arch), { zip, outcome, grants });
+    const reusable = await findReusableLayerVersion(ctx.lambda, request);
+    prepared.set(key, {
+      request,
+      reusable,
+      published:
+        reusable === undefined
+          ? undefined
+          : { zip, outcome: { ...reusable, action: 'reused', upload: 'none' }, grants: [] },
+    });
   }
-  return published;
+  return prepared;
 }
 
-/** Placeholder shown in a dry-run plan where a version not yet published would go. */
+/** After confirmation: publishes what no version holds yet, and grants access to every layer used. */
+export async function publishPrepared(
+  ctx: AwsContext,
+  layer: PreparedLayer,
+  grants: readonly LayerGrant[],
+): Promise<PublishedLayer> {
+  const outcome =
+    layer.published?.outcome ??
+    (await publishNewLayerVersion(ctx.lambda, ctx.getS3, layer.request, ctx.onUpload));
+  const granted = await grantLayerAccess(ctx.lambda, outcome.layerName, outcome.version, grants);
+  layer.published = { zip: layer.request.zip, outcome, grants: granted };
+  return layer.published;
+}
+
+/** Placeholder shown in a plan where a version not yet published would go. */
 export function unpublishedArn(layerName: string): string {
   return `${layerName}:<new version>`;
 }
 
-export interface PlanInputs {
-  readonly mode: 'attach' | 'detach';
-  readonly baseName: string;
-  readonly lokiEnv: Readonly<Record<string, string>>;
-}
-
-/** Attach plans for functions whose layer is known per function (given ARN or published by flavor/arch). */
-export function planFunctions(
-  snapshots: readonly FunctionSnapshot[],
-  inputs: PlanInputs,
-  layerFor: (fn: FunctionSnapshot) => LayerTarget,
-): FunctionPlan[] {
-  return snapshots.map((fn) => {
-    if (inputs.mode === 'detach') return planDetach(fn, ourLayerNames(inputs.baseName));
-    const layer = layerFor(fn);
-    return planAttach(fn, layer, ourLayerNames(inputs.baseName, [layer.name]), inputs.lokiEnv);
-  });
+export function isUnpublishedArn(arn: string): boolean {
+  return arn.endsWith(':<new version>');
 }
 
 /** The target for a function whose layer this run publishes (or would publish). */
-export function publishedTarget(
-  baseName: string,
-  flavor: Flavor,
-  arch: Arch,
-  layer: PublishedLayer | undefined,
-): LayerTarget {
-  const name = layerNameFor(baseName, flavor, arch);
+export function preparedTarget(flavor: Flavor, arch: Arch, layer: PreparedLayer): LayerTarget {
   return {
-    arn: layer?.outcome?.layerVersionArn ?? unpublishedArn(name),
-    name,
+    arn: layer.published?.outcome?.layerVersionArn ?? unpublishedArn(layer.request.layerName),
+    name: layer.request.layerName,
     flavor,
     compatibleArchitectures: [arch],
     compatibleRuntimes: runtimesFor(flavor),
   };
 }
 
-export type ApplyResult =
-  | { readonly ok: true; readonly functionName: string }
-  | { readonly ok: false; readonly functionName: string; readonly error: unknown };
+/** Functions that will be refused whatever the layer need no build. */
+export function needsNoLayer(fn: FunctionSnapshot): boolean {
+  return (
+    fn.packageType === 'Image' ||
+    !(ARCHES as readonly string[]).includes(fn.architecture) ||
+    (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime ?? '')
+  );
+}
 
-/** Applies each plan in turn, retrying conflicts and throttling, and waits for each update to finish. */
-export async function applyPlans(
+/** Errors after which the plan is stale: re-read the function and plan again. */
+export const STALE_PLAN_ERRORS: readonly string[] = [
+  'PreconditionFailedException',
+  'ResourceConflictException',
+];
+/** How many times one function is planned and sent before giving up (someone keeps changing it). */
+export const MAX_PLAN_ATTEMPTS = 4;
+export const REPLAN_BACKOFF_BASE_MS = 1_000;
+
+export interface StalePlanInfo {
+  readonly functionName: string;
+  readonly errorName: string;
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+/**
+ * Sends one plan's update; when Lambda says the plan is stale (the function changed, or an update
+ * of it is in progress), waits, re-reads the settled function and plans again with `replan`, at most
+ * MAX_PLAN_ATTEMPTS times. `onReplanned` gets each new plan (to show it when it differs).
+ */
+export async function applyWithReplan<P extends { readonly update: FunctionUpdate | undefined }>(
   ctx: AwsContext,
-  plans: readonly FunctionPlan[],
-  onRetry: (functionName: string, info: { attempt: number; delayMs: number; errorName: string }) => void,
-): Promise<ApplyResult[]> {
-  const results: ApplyResult[] = [];
-  for (const plan of plans) {
-    if (plan.update === undefined) continue;
+  first: P,
+  functionName: string,
+  replan: (snapshot: FunctionSnapshot) => Promise<P>,
+  hooks: {
+    readonly onStale: (info: StalePlanInfo) => void;
+    readonly onReplanned: (plan: P) => void;
+  },
+): Promise<{ readonly plan: P; readonly applied: boolean }> {
+  let plan = first;
+  for (let attempt = 1; ; attempt++) {
+    if (plan.update === undefined) return { plan, applied: false };
     try {
-      await applyFunctionUpdate(ctx.lambda, plan.update, {
-        sleep: ctx.deps.sleep,
-        waiter: ctx.deps.waiter,
-        onRetry: (info) => onRetry(plan.functionName, info),
-      });
-      results.push({ ok: true, functionName: plan.functionName });
+      await applyFunctionUpdate(ctx.lambda, plan.update, { waiter: ctx.deps.waiter });
+      return { plan, applied: true };
     } catch (error) {
-      results.push({ ok: false, functionName: plan.functionName, error });
+      const errorName = awsErrorName(error);
+      if (!STALE_PLAN_ERRORS.includes(errorName) || attempt >= MAX_PLAN_ATTEMPTS) throw error;
+      const delayMs = REPLAN_BACKOFF_BASE_MS * 2 ** (attempt - 1);
+      hooks.onStale({ functionName, errorName, attempt, delayMs });
+      await ctx.deps.sleep(delayMs);
+      plan = await replan(await readSettled(ctx, functionName));
+      hooks.onReplanned(plan);
     }
   }
-  return results;
 }

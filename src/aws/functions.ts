@@ -3,10 +3,10 @@ import {
   type LambdaClient,
   paginateListFunctions,
   UpdateFunctionConfigurationCommand,
+  waitForFunctionUpdatedV2,
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { errorMessage, FunctionUpdateFailedError } from './errors.js';
-import { type RetryOptions, withRetry } from './retry.js';
 import type { WaiterTiming } from './waiter-timing.js';
 
 /** What the plan needs to know about a function, read with GetFunctionConfiguration. */
@@ -22,6 +22,8 @@ export interface FunctionSnapshot {
   readonly revisionId: string | undefined;
   /** MemorySize in MB: the extension's limits follow it. */
   readonly memorySizeMb?: number | undefined;
+  /** `InProgress` while Lambda applies an update; a plan made then is stale once it completes. */
+  readonly lastUpdateStatus: string | undefined;
 }
 
 /** The UpdateFunctionConfiguration request of a plan: only what changes, guarded by RevisionId. */
@@ -44,7 +46,43 @@ export async function readFunction(lambda: LambdaClient, name: string): Promise<
     env: { ...(config.Environment?.Variables ?? {}) },
     revisionId: config.RevisionId,
     memorySizeMb: config.MemorySize,
+    lastUpdateStatus: config.LastUpdateStatus,
   };
+}
+
+/** Reads stopped after this many waits: a function someone updates without pause is not planned. */
+export const SETTLE_MAX_WAITS = 3;
+
+/**
+ * Reads a function once no update of it is in progress. Planning from an `InProgress` state is
+ * planning from a RevisionId that changes when that update completes, so every later update with it
+ * would fail. Waits with the SDK waiter (GetFunction until LastUpdateStatus is no longer InProgress);
+ * a Failed last update is settled too (the function can be updated again).
+ */
+export async function readSettledFunction(
+  lambda: LambdaClient,
+  name: string,
+  waiter: WaiterTiming,
+  onWait: (functionName: string) => void,
+): Promise<FunctionSnapshot> {
+  let snapshot = await readFunction(lambda, name);
+  for (let waits = 0; snapshot.lastUpdateStatus === 'InProgress' && waits < SETTLE_MAX_WAITS; waits++) {
+    onWait(name);
+    await waitForFunctionUpdatedV2(
+      {
+        client: lambda,
+        minDelay: waiter.minDelaySeconds,
+        maxDelay: waiter.maxDelaySeconds,
+        maxWaitTime: waiter.maxWaitSeconds,
+      },
+      { FunctionName: name },
+    );
+    snapshot = await readFunction(lambda, name);
+  }
+  if (snapshot.lastUpdateStatus === 'InProgress') {
+    throw new FunctionUpdateFailedError(name, 'another update of it is still in progress; try again later');
+  }
+  return snapshot;
 }
 
 /** Names of every function in the region whose name matches, across all ListFunctions pages. */
@@ -58,31 +96,28 @@ export async function listFunctionNames(lambda: LambdaClient, pattern: RegExp): 
   return names;
 }
 
-export interface ApplyOptions extends RetryOptions {
+export interface ApplyOptions {
   readonly waiter: WaiterTiming;
 }
 
 /**
- * Sends the update (retrying throttling and update-in-progress conflicts), then waits until Lambda
- * reports LastUpdateStatus Successful. A changed RevisionId (PreconditionFailedException) is not
- * retried: someone else changed the function after it was planned.
+ * Sends the update, guarded by the RevisionId it was planned from, then waits until Lambda reports
+ * LastUpdateStatus Successful. A conflict (ResourceConflictException: an update in progress;
+ * PreconditionFailedException: the function changed) is the caller's to handle: the plan is stale, so
+ * sending it again cannot succeed; the caller re-reads and re-plans.
  */
 export async function applyFunctionUpdate(
   lambda: LambdaClient,
   update: FunctionUpdate,
   options: ApplyOptions,
 ): Promise<void> {
-  await withRetry(
-    () =>
-      lambda.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: update.functionName,
-          RevisionId: update.revisionId,
-          ...(update.layers !== undefined ? { Layers: [...update.layers] } : {}),
-          ...(update.env !== undefined ? { Environment: { Variables: { ...update.env } } } : {}),
-        }),
-      ),
-    options,
+  await lambda.send(
+    new UpdateFunctionConfigurationCommand({
+      FunctionName: update.functionName,
+      RevisionId: update.revisionId,
+      ...(update.layers !== undefined ? { Layers: [...update.layers] } : {}),
+      ...(update.env !== undefined ? { Environment: { Variables: { ...update.env } } } : {}),
+    }),
   );
   try {
     await waitUntilFunctionUpdatedV2(

@@ -4,8 +4,8 @@ import {
   AddLayerVersionPermissionCommand,
   GetLayerVersionCommand,
   type LambdaClient,
-  ListLayerVersionsCommand,
   PublishLayerVersionCommand,
+  paginateListLayerVersions,
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -38,34 +38,49 @@ export interface PublishRequest {
 }
 
 export interface PublishOutcome extends LayerVersionInfo {
-  /** `reused`: the newest version already holds this exact zip (same CodeSha256) and targets. */
+  /** `reused`: a version already holds this exact zip (same CodeSha256) and targets. */
   readonly action: 'published' | 'reused';
   readonly upload: 'direct' | 's3' | 'none';
 }
 
-/** The newest version of a layer with its CodeSha256, or undefined when the layer has no version yet. */
-export async function findNewestLayerVersion(
+/**
+ * A version of the layer that can stand for this zip: same CodeSha256, architectures and runtimes.
+ * Looks at every version, newest first, across ListLayerVersions pages (two CLI versions used in one
+ * team alternate between two zips; the newest alone would publish a copy on every other run). Only the
+ * versions whose declared targets match are read for their CodeSha256.
+ */
+export async function findReusableLayerVersion(
   lambda: LambdaClient,
-  layerName: string,
+  request: PublishRequest,
 ): Promise<LayerVersionInfo | undefined> {
-  let newest: number | undefined;
   try {
-    const listed = await lambda.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }));
-    newest = listed.LayerVersions?.[0]?.Version;
+    for await (const page of paginateListLayerVersions(
+      { client: lambda },
+      { LayerName: request.layerName, CompatibleArchitecture: request.zip.arch },
+    )) {
+      for (const item of page.LayerVersions ?? []) {
+        if (item.Version === undefined) continue;
+        if (!sameSet(item.CompatibleArchitectures ?? [], [request.zip.arch])) continue;
+        if (!sameSet(item.CompatibleRuntimes ?? [], request.compatibleRuntimes)) continue;
+        const got = await lambda.send(
+          new GetLayerVersionCommand({ LayerName: request.layerName, VersionNumber: item.Version }),
+        );
+        const info: LayerVersionInfo = {
+          layerName: request.layerName,
+          version: item.Version,
+          layerVersionArn: got.LayerVersionArn ?? item.LayerVersionArn ?? '',
+          codeSha256: got.Content?.CodeSha256,
+          compatibleRuntimes: got.CompatibleRuntimes ?? [],
+          compatibleArchitectures: got.CompatibleArchitectures ?? [],
+        };
+        if (canReuse(info, request)) return info;
+      }
+    }
   } catch (error) {
     if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
     throw error;
   }
-  if (newest === undefined) return undefined;
-  const got = await lambda.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: newest }));
-  return {
-    layerName,
-    version: newest,
-    layerVersionArn: got.LayerVersionArn ?? '',
-    codeSha256: got.Content?.CodeSha256,
-    compatibleRuntimes: got.CompatibleRuntimes ?? [],
-    compatibleArchitectures: got.CompatibleArchitectures ?? [],
-  };
+  return undefined;
 }
 
 /** True when `existing` can stand for the zip we would publish: same bytes, same declared targets. */
@@ -77,32 +92,56 @@ export function canReuse(existing: LayerVersionInfo, request: PublishRequest): b
   );
 }
 
-/**
- * Publishes the zip as a new layer version unless the newest version is identical. Zips over the
- * direct-upload limit are put in `s3Bucket` first (which must be in the same region).
- */
+/** Told before an upload starts, so that people see why the command is busy. */
+export interface LayerUpload {
+  readonly layerName: string;
+  readonly sizeBytes: number;
+  /** `Lambda`, or the s3:// URL the zip is staged at. */
+  readonly to: string;
+}
+
+/** Publishes the zip unless a version of the layer already holds it (see findReusableLayerVersion). */
 export async function publishLayerZip(
   lambda: LambdaClient,
   getS3: () => Promise<S3Client>,
   request: PublishRequest,
+  onUpload: (upload: LayerUpload) => void = () => {},
+): Promise<PublishOutcome> {
+  const existing = await findReusableLayerVersion(lambda, request);
+  if (existing !== undefined) return { ...existing, action: 'reused', upload: 'none' };
+  return publishNewLayerVersion(lambda, getS3, request, onUpload);
+}
+
+/**
+ * Publishes the zip as a new layer version. Zips over the direct-upload limit are put in `s3Bucket`
+ * first (which must be in the same region). Says what it uploads before it starts: a standalone zip
+ * is tens of MiB and the upload takes a while on a slow link.
+ */
+export async function publishNewLayerVersion(
+  lambda: LambdaClient,
+  getS3: () => Promise<S3Client>,
+  request: PublishRequest,
+  onUpload: (upload: LayerUpload) => void = () => {},
 ): Promise<PublishOutcome> {
   const { zip } = request;
   const viaS3 = zip.sizeBytes > DIRECT_UPLOAD_LIMIT_BYTES;
   if (viaS3 && request.s3Bucket === undefined) {
     throw new ZipTooLargeError(zip.path, zip.sizeBytes, DIRECT_UPLOAD_LIMIT_BYTES);
   }
-  const existing = await findNewestLayerVersion(lambda, request.layerName);
-  if (existing !== undefined && canReuse(existing, request)) {
-    return { ...existing, action: 'reused', upload: 'none' };
-  }
   const body = await readFile(zip.path);
   let content: { ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string };
   if (viaS3 && request.s3Bucket !== undefined) {
     const key = `loki-lambda/${request.layerName}/${zip.sha256Hex}.zip`;
+    onUpload({
+      layerName: request.layerName,
+      sizeBytes: zip.sizeBytes,
+      to: `s3://${request.s3Bucket}/${key}`,
+    });
     await (await getS3()).send(new PutObjectCommand({ Bucket: request.s3Bucket, Key: key, Body: body }));
     content = { S3Bucket: request.s3Bucket, S3Key: key };
   } else {
     content = { ZipFile: body };
+    onUpload({ layerName: request.layerName, sizeBytes: zip.sizeBytes, to: 'Lambda' });
   }
   const published = await lambda.send(
     new PublishLayerVersionCommand({

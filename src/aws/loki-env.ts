@@ -51,3 +51,44 @@ export function lokiSettingsFromEnv(env: Readonly<Record<string, string | undefi
 export function isSecretVariable(name: string): boolean {
   return (SECRET_ENV_VARS as readonly string[]).includes(name);
 }
+
+/** Where a LOKI_* value of a plan came from, in the order of precedence (a flag wins). */
+export type SettingOrigin = 'flag' | 'environment' | 'config file' | 'function';
+
+/** The LOKI_* values given to attach (not yet merged with the function's), and where each came from. */
+export interface GivenSettings {
+  readonly env: Readonly<Record<string, string>>;
+  readonly origins: Readonly<Record<string, SettingOrigin>>;
+}
+
+export const NO_SETTINGS: GivenSettings = { env: {}, origins: {} };
+
+/**
+ * Flag, then shell environment, then config file, per setting: the first that sets it wins and is
+ * remembered as the value's origin, so that the plan can say where each value came from.
+ */
+export function mergeGivenSettings(
+  sources: ReadonlyArray<readonly [Exclude<SettingOrigin, 'function'>, LokiSettings]>,
+): GivenSettings {
+  const env: Record<string, string> = {};
+  const origins: Record<string, SettingOrigin> = {};
+  for (const [origin, settings] of sources) {
+    for (const [variable, value] of Object.entries(lokiEnvFor(settings))) {
+      if (variable in env) continue;
+      env[variable] = value;
+      origins[variable] = origin;
+    }
+  }
+  return { env, origins };
+}
+
+/** The flag that sets a LOKI_* variable (`--app` for LOKI_APPLICATION_LABEL), if there is one. */
+export function flagOf(variable: string): string | undefined {
+  const key = (Object.keys(VARIABLE_OF) as Array<keyof LokiSettings>).find(
+    (k) => VARIABLE_OF[k] === variable,
+  );
+  return key === undefined ? undefined : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** Every variable the extension reads: what detach removes, and nothing else (the app may use LOKI_* too). */
+export const EXTENSION_VARIABLES: readonly string[] = Object.values(ENV_VARS);

@@ -14,11 +14,12 @@ import {
   type CommonOptions,
   createContext,
   type GrantOptions,
+  givenSettingsProblems,
   grantsFrom,
   type LokiOptions,
   parseRegex,
   prepareAws,
-  resolveLokiEnv,
+  resolveGivenSettings,
 } from './aws-options.js';
 import { parseFlavors } from './choices.js';
 
@@ -40,7 +41,7 @@ export function addAttachOptions(command: Command): Command {
       '--flavor <flavor>',
       `${FLAVORS.join(' or ')} (default: slim on Node.js runtimes, else standalone)`,
     )
-    .option('--s3-bucket <bucket>', 'stage layer zips over 50 MB in this bucket (same region)');
+    .option('--s3-bucket <bucket>', 'stage layer zips over 50 MiB in this bucket (same region)');
   addGrantOptions(command);
   addLokiOptions(command);
   return command
@@ -94,9 +95,10 @@ export async function attachCommand(
       `--layer-arn must be a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION); got ${layerArn}`,
     );
   }
-  const lokiEnv = await resolveLokiEnv(io, options, file);
-  if (!lokiEnv.ok) problems.push(...lokiEnv.problems);
-  if (problems.length > 0 || !lokiEnv.ok) {
+  const given = await resolveGivenSettings(io, options, file);
+  if (!given.ok) problems.push(...given.problems);
+  else problems.push(...givenSettingsProblems(given.settings));
+  if (problems.length > 0 || !given.ok) {
     for (const problem of problems) out.error(problem);
     return ExitCode.usage;
   }
@@ -120,7 +122,7 @@ export async function attachCommand(
     pattern,
     baseName,
     source,
-    lokiEnv: lokiEnv.env,
+    settings: given.settings,
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
   });

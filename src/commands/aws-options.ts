@@ -1,16 +1,23 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { parseConfig } from '../../extension/config.js';
+import { ENV_VARS, parseConfig } from '../../extension/config.js';
 import type { AwsDeps } from '../aws/deps.js';
 import type { AwsContext } from '../aws/functions-workflow.js';
 import type { LayerGrant } from '../aws/layer-versions.js';
-import { type LokiSettings, lokiEnvFor, lokiSettingsFromEnv } from '../aws/loki-env.js';
+import {
+  type GivenSettings,
+  type LokiSettings,
+  lokiSettingsFromEnv,
+  mergeGivenSettings,
+} from '../aws/loki-env.js';
 import { resolveRegion } from '../aws/region.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
 import { renderRegionProblem } from '../render/aws-errors.js';
+import { renderSettingProblem, renderWaiting } from '../render/functions.js';
 import type { Output } from '../render/output.js';
+import { renderUpload } from '../render/publish.js';
 import { collect } from './choices.js';
 
 /** Options every AWS command takes. */
@@ -86,6 +93,8 @@ export async function createContext(
     },
     deps,
     progress: out.progress,
+    onUpload: (upload) => out.progress(renderUpload(upload)),
+    onWait: (functionName) => out.progress(renderWaiting(functionName)),
   };
 }
 
@@ -162,67 +171,135 @@ export type LokiEnvResult =
   | { readonly ok: true; readonly env: Record<string, string> }
   | { readonly ok: false; readonly problems: readonly string[] };
 
+export type GivenSettingsResult =
+  | { readonly ok: true; readonly settings: GivenSettings }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
 /**
- * The LOKI_* variables to set, from flags, then the config file, then the environment, validated by
- * the extension's own parser. Secrets come from a flag, a file or the environment, never the config file.
+ * The LOKI_* values given to this run, each from the first of: a flag, the shell environment, the
+ * config file (the usual precedence), with where it came from. Secrets come from a flag, a file or
+ * the environment, never the config file itself (only the path of a file holding them).
+ */
+export async function resolveGivenSettings(
+  io: CliIo,
+  options: LokiOptions,
+  file: ConfigFileValues,
+): Promise<GivenSettingsResult> {
+  const problems: string[] = [];
+  const readSecret = async (path: string | undefined, what: string): Promise<string | undefined> => {
+    if (path === undefined) return undefined;
+    try {
+      return (await readFile(isAbsolute(path) ? path : join(io.cwd, path), 'utf8')).trim();
+    } catch {
+      problems.push(`cannot read the ${what} file ${path}`);
+      return undefined;
+    }
+  };
+  const fromFlags: LokiSettings = {
+    lokiUrl: options.lokiUrl,
+    app: options.app,
+    env: options.env,
+    bearerToken: options.bearerToken ?? (await readSecret(options.bearerTokenFile, 'bearer token')),
+    username: options.username,
+    password: options.password ?? (await readSecret(options.passwordFile, 'password')),
+    tenantId: options.tenantId,
+    extraLabels: options.extraLabels,
+    flushStrategy: options.flushStrategy,
+    flushIntervalMs: options.flushIntervalMs,
+    logTypes: options.logTypes,
+    debug: options.debug ? 'true' : undefined,
+  };
+  const fromEnv = lokiSettingsFromEnv(io.env);
+  const fromFile: LokiSettings = {
+    lokiUrl: file.lokiUrl,
+    app: file.app,
+    env: file.env,
+    // A file path in the config file is read only when neither a flag nor the environment sets it.
+    bearerToken:
+      fromFlags.bearerToken === undefined && nonEmpty(fromEnv.bearerToken) === undefined
+        ? await readSecret(file.bearerTokenFile, 'bearer token')
+        : undefined,
+    username: file.username,
+    password:
+      fromFlags.password === undefined && nonEmpty(fromEnv.password) === undefined
+        ? await readSecret(file.passwordFile, 'password')
+        : undefined,
+    tenantId: file.tenantId,
+    extraLabels: file.extraLabels,
+    flushStrategy: file.flushStrategy,
+    flushIntervalMs: file.flushIntervalMs,
+    logTypes: file.logTypes,
+    debug: file.debug,
+  };
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    settings: mergeGivenSettings([
+      ['flag', fromFlags],
+      ['environment', fromEnv],
+      ['config file', fromFile],
+    ]),
+  };
+}
+
+/**
+ * Problems of the given values on their own (a bad URL, labels in the wrong form), found before any
+ * AWS call. Settings the function may already have (the required ones, the other half of basic auth)
+ * are checked per function, once merged with what it has.
+ */
+export function givenSettingsProblems(settings: GivenSettings): string[] {
+  const env: Record<string, string> = { ...settings.env };
+  const stand = (name: string, value: string) => {
+    if (env[name] === undefined) env[name] = value;
+  };
+  stand(ENV_VARS.endpointUrl, 'https://loki.invalid');
+  stand(ENV_VARS.application, 'application');
+  stand(ENV_VARS.environment, 'environment');
+  if (env[ENV_VARS.username] !== undefined) stand(ENV_VARS.password, 'password');
+  if (env[ENV_VARS.password] !== undefined) stand(ENV_VARS.username, 'username');
+  const parsed = parseConfig(env);
+  const problems = parsed.ok
+    ? []
+    : parsed.problems.map((problem) => renderSettingProblem(problem, settings.origins));
+  const labels = settings.env[ENV_VARS.extraLabels];
+  if (labels !== undefined && /[=:]/.test(labels)) problems.push(extraLabelsHint(labels));
+  return problems;
+}
+
+/** `team=payments` or `team:payments` is the usual mistake: show the expected form with their own names. */
+function extraLabelsHint(labels: string): string {
+  const pairs = labels
+    .split(',')
+    .map((pair) => pair.split(/[=:]/).map((part) => part.trim()))
+    .filter((pair) => pair.length === 2)
+    .map((pair) => pair.join(','));
+  const example = pairs.length > 0 ? pairs.join(',') : 'team,payments';
+  return `hint: --extra-labels takes names and values separated by commas, "name1,value1,name2,value2": --extra-labels ${example}`;
+}
+
+/**
+ * The complete LOKI_* variables from the given values alone (check without a function), validated by
+ * the extension's own parser; problems name the flag to use.
  */
 export async function resolveLokiEnv(
   io: CliIo,
   options: LokiOptions,
   file: ConfigFileValues,
 ): Promise<LokiEnvResult> {
-  const fromEnv = lokiSettingsFromEnv(io.env);
-  const problems: string[] = [];
-  const secret = async (
-    flag: string | undefined,
-    fileFlag: string | undefined,
-    fromFile: string | undefined,
-    env: string | undefined,
-    what: string,
-  ) => {
-    if (flag !== undefined) return flag;
-    const path = firstDefined(fileFlag, fromFile);
-    if (path !== undefined) {
-      try {
-        return (await readFile(isAbsolute(path) ? path : join(io.cwd, path), 'utf8')).trim();
-      } catch {
-        problems.push(`cannot read the ${what} file ${path}`);
-        return undefined;
-      }
-    }
-    return env;
-  };
-  const settings: LokiSettings = {
-    lokiUrl: firstDefined(options.lokiUrl, file.lokiUrl, fromEnv.lokiUrl),
-    app: firstDefined(options.app, file.app, fromEnv.app),
-    env: firstDefined(options.env, file.env, fromEnv.env),
-    bearerToken: await secret(
-      options.bearerToken,
-      options.bearerTokenFile,
-      file.bearerTokenFile,
-      fromEnv.bearerToken,
-      'bearer token',
-    ),
-    username: firstDefined(options.username, file.username, fromEnv.username),
-    password: await secret(
-      options.password,
-      options.passwordFile,
-      file.passwordFile,
-      fromEnv.password,
-      'password',
-    ),
-    tenantId: firstDefined(options.tenantId, file.tenantId, fromEnv.tenantId),
-    extraLabels: firstDefined(options.extraLabels, file.extraLabels, fromEnv.extraLabels),
-    flushStrategy: firstDefined(options.flushStrategy, file.flushStrategy, fromEnv.flushStrategy),
-    flushIntervalMs: firstDefined(options.flushIntervalMs, file.flushIntervalMs, fromEnv.flushIntervalMs),
-    logTypes: firstDefined(options.logTypes, file.logTypes, fromEnv.logTypes),
-    debug: firstDefined(options.debug ? 'true' : undefined, file.debug, fromEnv.debug),
-  };
-  if (problems.length > 0) return { ok: false, problems };
-  const env = lokiEnvFor(settings);
-  const parsed = parseConfig(env);
-  if (!parsed.ok) return { ok: false, problems: parsed.problems };
-  return { ok: true, env };
+  const given = await resolveGivenSettings(io, options, file);
+  if (!given.ok) return given;
+  const parsed = parseConfig(given.settings.env);
+  if (!parsed.ok) {
+    const problems = parsed.problems.map((problem) => renderSettingProblem(problem, given.settings.origins));
+    const labels = given.settings.env[ENV_VARS.extraLabels];
+    if (labels !== undefined && /[=:]/.test(labels)) problems.push(extraLabelsHint(labels));
+    return { ok: false, problems };
+  }
+  return { ok: true, env: { ...given.settings.env } };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
 }
 
 export function parseRegex(source: string | undefined, problems: string[]): RegExp | undefined {

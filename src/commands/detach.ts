@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
+import { NO_SETTINGS } from '../aws/loki-env.js';
 import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import { LAYER_NAME_DEFAULT } from '../layer/targets.js';
@@ -27,7 +28,9 @@ export function registerDetachCommand(
 ): void {
   const command = program
     .command('detach')
-    .description('remove the layer and LOKI_* settings from functions')
+    .description(
+      'remove the layer (whatever its name) and the LOKI_* settings the extension reads from functions',
+    )
     .argument('[functions...]', 'function names or ARNs')
     .option('--functions-regex <regex>', 'also every function in the region whose name matches')
     .option('--layer-name <name>', `base name of our layer (default: ${LAYER_NAME_DEFAULT})`)
@@ -62,7 +65,7 @@ async function detachCommand(
     pattern,
     baseName: firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT,
     source: undefined,
-    lokiEnv: {},
+    settings: NO_SETTINGS,
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
   });

@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
@@ -37,6 +38,14 @@ interface PublishOptions extends CommonOptions, GrantOptions {
   readonly s3Bucket?: string;
 }
 
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
 const ZIP_NAME = /loki-lambda-(slim|standalone)-(x86_64|arm64)\.zip$/;
 
 export function registerPublishCommand(
@@ -58,7 +67,7 @@ export function registerPublishCommand(
       '--zip <file>',
       'publish this zip instead of building (flavor and arch from its name or the flags)',
     )
-    .option('--s3-bucket <bucket>', 'stage zips over 50 MB in this bucket (same region)');
+    .option('--s3-bucket <bucket>', 'stage zips over 50 MiB in this bucket (same region)');
   addGrantOptions(command);
   addCommonOptions(command).action(async (options: PublishOptions) => {
     setExitCode(await publishCommand(io, options, deps));
@@ -86,6 +95,8 @@ async function publishCommand(io: CliIo, options: PublishOptions, deps: AwsDeps)
     } else {
       given = { path: isAbsolute(options.zip) ? options.zip : join(io.cwd, options.zip), flavor, arch };
     }
+    const path = isAbsolute(options.zip) ? options.zip : join(io.cwd, options.zip);
+    if (!(await isFile(path))) problems.push(`--zip ${options.zip}: no such file (${path})`);
   }
   if (problems.length > 0) {
     for (const problem of problems) out.error(problem);
@@ -112,17 +123,18 @@ async function publishCommand(io: CliIo, options: PublishOptions, deps: AwsDeps)
       throw new ZipTooLargeError(tooLarge.path, tooLarge.sizeBytes, DIRECT_UPLOAD_LIMIT_BYTES);
     }
     for (const zip of zips) {
-      const outcome = await publishLayerZip(ctx.lambda, ctx.getS3, {
+      const request = {
         layerName: layerNameFor(baseName, zip.flavor, zip.arch),
         zip,
         compatibleRuntimes: runtimesFor(zip.flavor),
         description: layerDescription(VERSION, zip.flavor, zip.arch),
         s3Bucket,
-      });
+      };
+      const outcome = await publishLayerZip(ctx.lambda, ctx.getS3, request, ctx.onUpload);
       out.human(renderPublished(zip, outcome));
       const granted = await grantLayerAccess(ctx.lambda, outcome.layerName, outcome.version, grants);
       for (const grant of granted) out.human(renderGrant(grant));
-      results.push(publishToJson(zip, outcome, granted));
+      results.push(publishToJson(request, outcome, granted));
     }
   } catch (error) {
     out.error(renderAwsError(error));

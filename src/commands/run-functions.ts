@@ -1,48 +1,75 @@
-import type { FunctionPlan, LayerTarget } from '../aws/attach-plan.js';
+import {
+  type FunctionPlan,
+  type LayerTarget,
+  planAttach,
+  planDetach,
+  planUpgrade,
+} from '../aws/attach-plan.js';
+import { FunctionUpdateFailedError } from '../aws/errors.js';
 import type { FunctionSnapshot } from '../aws/functions.js';
 import {
   type AwsContext,
-  applyPlans,
+  applyWithReplan,
   describeLayerArn,
-  ensureLayers,
+  flavorArchKey,
   flavorForRuntime,
+  isUnpublishedArn,
   type LayerSource,
-  type PublishedLayer,
-  planFunctions,
-  publishedTarget,
+  layerNameFor,
+  needsNoLayer,
+  ourLayerNames,
+  type PreparedLayer,
+  preparedTarget,
+  prepareLayers,
+  publishPrepared,
   readFunctions,
   selectFunctions,
+  unpublishedArn,
 } from '../aws/functions-workflow.js';
+import { LayerIdentities } from '../aws/layer-identity.js';
+import type { GivenSettings } from '../aws/loki-env.js';
 import { ExitCode } from '../io.js';
-import { AMAZON_LINUX_2_RUNTIMES, ARCHES, type Arch } from '../layer/targets.js';
+import { type Arch, type Flavor, LAYER_NAME_DEFAULT, runtimesFor } from '../layer/targets.js';
 import { renderAwsError } from '../render/aws-errors.js';
 import {
   type FunctionOutcome,
   planToJson,
   renderOutcomeLine,
   renderPlan,
-  renderRetry,
+  renderReplanned,
+  renderStalePlan,
   renderSummary,
 } from '../render/functions.js';
 import type { Output } from '../render/output.js';
-import { publishToJson, renderGrant, renderPublished, renderWouldPublish } from '../render/publish.js';
+import {
+  publishToJson,
+  renderGrant,
+  renderPublished,
+  renderToPublish,
+  renderWouldPublish,
+} from '../render/publish.js';
 
 export interface FunctionsRequest {
-  readonly mode: 'attach' | 'detach';
+  readonly mode: 'attach' | 'detach' | 'upgrade';
   readonly names: readonly string[];
   readonly pattern: RegExp | undefined;
   readonly baseName: string;
   /** Undefined for detach. */
   readonly source: LayerSource | undefined;
-  readonly lokiEnv: Readonly<Record<string, string>>;
+  /** The LOKI_* values given (attach); kept settings come from each function. */
+  readonly settings: GivenSettings;
   readonly dryRun: boolean;
   readonly yes: boolean;
 }
 
-/** Select → read → (publish) → plan → show → confirm → apply → report, for attach, detach and deploy. */
+/**
+ * Select → read (once no update is in progress) → build and look for reusable versions → plan →
+ * show → confirm → publish → apply (re-planning when the function changed) → report, for attach,
+ * detach, deploy and upgrade. Nothing is created or changed in AWS before the confirmation.
+ */
 export async function runFunctions(ctx: AwsContext, out: Output, request: FunctionsRequest): Promise<number> {
   const outcomes = new Map<string, FunctionOutcome>();
-  const plans: FunctionPlan[] = [];
+  const plans = new Map<string, FunctionPlan>();
   const layersJson: unknown[] = [];
   const finish = (exitCode: number, error?: string): number => {
     const list = [...outcomes.values()];
@@ -51,7 +78,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
         dryRun: request.dryRun,
         layers: layersJson,
         functions: list.map((outcome) => {
-          const plan = plans.find((p) => p.functionName === outcome.functionName);
+          const plan = plans.get(outcome.functionName);
           return {
             ...(plan !== undefined ? planToJson(plan) : { function: outcome.functionName }),
             outcome: outcome.status,
@@ -69,13 +96,16 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     }
     return exitCode;
   };
+  const fail = (error: unknown): number => {
+    out.error(renderAwsError(error));
+    return finish(ExitCode.failure, renderAwsError(error));
+  };
 
   let names: string[];
   try {
     names = await selectFunctions(ctx, request.names, request.pattern);
   } catch (error) {
-    out.error(renderAwsError(error));
-    return finish(ExitCode.failure, renderAwsError(error));
+    return fail(error);
   }
   if (names.length === 0) {
     const message = request.pattern
@@ -96,92 +126,182 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
       });
   }
 
-  let layerFor: (fn: FunctionSnapshot) => LayerTarget = () => {
+  // Our layer is recognised by what it is: its name, the description publish writes, or its zip.
+  const identities = new LayerIdentities(
+    ctx.lambda,
+    new Set([...ourLayerNames(request.baseName), ...ourLayerNames(LAYER_NAME_DEFAULT)]),
+  );
+  const isOurs = (arn: string) => identities.isOurs(arn);
+  let targetFor: (fn: FunctionSnapshot) => LayerTarget = () => {
     throw new Error('no layer for detach');
   };
+  let prepared = new Map<string, PreparedLayer>();
+  let choose: (fn: FunctionSnapshot) => { flavor: Flavor; arch: Arch } = (fn) => ({
+    flavor: flavorForRuntime(fn.runtime),
+    arch: fn.architecture as Arch,
+  });
   try {
+    await identities.learn(snapshots.flatMap((fn) => fn.layers));
     if (request.source?.kind === 'arn') {
-      const target = await describeLayerArn(ctx, request.source.arn);
-      layerFor = () => target;
+      const given = await describeLayerArn(ctx, request.source.arn);
+      identities.addOurSha(given.codeSha256);
+      targetFor = () => given.target;
     } else if (request.source?.kind === 'publish') {
       const source = request.source;
-      const choose = (fn: FunctionSnapshot) => ({
-        flavor: source.flavor ?? flavorForRuntime(fn.runtime),
+      choose = (fn) => ({
+        flavor:
+          source.flavor ??
+          (request.mode === 'upgrade' ? flavorOnFunction(fn, identities) : undefined) ??
+          flavorForRuntime(fn.runtime),
         arch: fn.architecture as Arch,
       });
       const needed = snapshots
-        // Functions that will be refused whatever the layer need no build.
-        .filter(
-          (fn) =>
-            fn.packageType !== 'Image' &&
-            (ARCHES as readonly string[]).includes(fn.architecture) &&
-            !(AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime ?? ''),
-        )
+        .filter((fn) => !needsNoLayer(fn) && (request.mode !== 'upgrade' || fn.layers.some(isOurs)))
         .map(choose);
-      const published = await ensureLayers(ctx, source, needed, request.dryRun);
-      for (const layer of published.values()) reportLayer(out, layer, layersJson);
-      layerFor = (fn) => {
+      prepared = await prepareLayers(ctx, source, needed);
+      for (const layer of prepared.values()) identities.addOurSha(layer.request.zip.sha256Base64);
+      for (const layer of prepared.values()) reportPrepared(out, layer, request.dryRun, layersJson);
+      targetFor = (fn) => {
         const { flavor, arch } = choose(fn);
-        return publishedTarget(source.baseName, flavor, arch, published.get(`${flavor}/${arch}`));
+        const layer = prepared.get(flavorArchKey(flavor, arch));
+        if (layer !== undefined) return preparedTarget(flavor, arch, layer);
+        return {
+          arn: unpublishedArn(layerNameFor(source.baseName, flavor, arch)),
+          name: layerNameFor(source.baseName, flavor, arch),
+          flavor,
+          compatibleArchitectures: [arch],
+          compatibleRuntimes: runtimesFor(flavor),
+        };
       };
     }
   } catch (error) {
-    out.error(renderAwsError(error));
-    return finish(ExitCode.failure, renderAwsError(error));
+    return fail(error);
   }
 
-  plans.push(
-    ...planFunctions(
-      snapshots,
-      { mode: request.mode, baseName: request.baseName, lokiEnv: request.lokiEnv },
-      layerFor,
-    ),
-  );
-  const pending: FunctionPlan[] = [];
-  for (const plan of plans) {
+  const planFor = (fn: FunctionSnapshot): FunctionPlan => {
+    switch (request.mode) {
+      case 'detach':
+        return planDetach(fn, isOurs);
+      case 'upgrade':
+        return planUpgrade(fn, targetFor(fn), isOurs);
+      case 'attach':
+        return planAttach(fn, targetFor(fn), isOurs, request.settings);
+    }
+  };
+  const pending: FunctionSnapshot[] = [];
+  for (const fn of snapshots) {
+    const plan = planFor(fn);
+    plans.set(fn.name, plan);
     out.human(renderPlan(plan));
     const status =
       plan.status === 'refused' ? 'refused' : plan.status === 'unchanged' ? 'unchanged' : 'planned';
-    outcomes.set(plan.functionName, { functionName: plan.functionName, status });
-    if (plan.status === 'change') pending.push(plan);
+    outcomes.set(fn.name, { functionName: fn.name, status });
+    if (plan.status === 'change') pending.push(fn);
   }
 
   if (pending.length > 0 && !request.dryRun && !request.yes) {
     const question = `Apply these changes to ${pending.length === 1 ? '1 function' : `${pending.length} functions`}? [y/N] `;
     if (!ctx.deps.interactive) {
-      out.error(
-        'not applied: pass --yes to apply without a prompt (there is no terminal to ask), or --dry-run to only plan',
-      );
-      return finish(ExitCode.usage);
+      const message =
+        'not applied: pass --yes to apply without a prompt (there is no terminal to ask), or --dry-run to only plan';
+      out.error(message);
+      return finish(ExitCode.usage, message);
     }
     if (!(await ctx.deps.confirm(question))) {
-      out.error('not applied: nothing was changed');
-      return finish(ExitCode.failure);
+      const message = 'not applied: nothing was changed';
+      out.error(message);
+      return finish(ExitCode.failure, message);
     }
   }
-  if (!request.dryRun) {
-    const applied = await applyPlans(ctx, pending, (name, info) => out.progress(renderRetry(name, info)));
-    for (const result of applied) {
-      outcomes.set(
-        result.functionName,
-        result.ok
-          ? { functionName: result.functionName, status: 'updated' }
-          : { functionName: result.functionName, status: 'failed', message: renderAwsError(result.error) },
-      );
+  if (request.dryRun || pending.length === 0) return report(out, outcomes, request.dryRun, finish);
+
+  // Confirmed: now publish the versions the changes need (and only those).
+  const used = new Set(pending.map((fn) => flavorArchKey(choose(fn).flavor, choose(fn).arch)));
+  if (request.source?.kind === 'publish') {
+    const grants = request.source.grants;
+    layersJson.length = 0;
+    try {
+      for (const [key, layer] of prepared) {
+        if (used.has(key)) {
+          const done = await publishPrepared(ctx, layer, grants);
+          if (done.outcome?.action === 'published') out.human(renderPublished(done.zip, done.outcome));
+          for (const grant of done.grants) out.human(renderGrant(grant));
+        }
+        layersJson.push(
+          publishToJson(layer.request, layer.published?.outcome, layer.published?.grants ?? []),
+        );
+      }
+    } catch (error) {
+      return fail(error);
     }
   }
 
+  for (const fn of pending) {
+    const replan = async (snapshot: FunctionSnapshot): Promise<FunctionPlan> => {
+      await identities.learn(snapshot.layers);
+      const plan = planFor(snapshot);
+      if (plan.update?.layers?.some(isUnpublishedArn)) {
+        throw new FunctionUpdateFailedError(
+          fn.name,
+          'it changed (runtime or architecture) while being updated and needs another layer; run the command again',
+        );
+      }
+      return plan;
+    };
+    try {
+      let last = await replan(fn);
+      const result = await applyWithReplan(ctx, last, fn.name, replan, {
+        onStale: (info) => out.progress(renderStalePlan(info)),
+        onReplanned: (plan) => {
+          if (differs(plan, last)) out.human(renderReplanned(plan));
+          last = plan;
+        },
+      });
+      plans.set(fn.name, result.plan);
+      const status = result.applied ? 'updated' : result.plan.status === 'refused' ? 'refused' : 'unchanged';
+      outcomes.set(fn.name, { functionName: fn.name, status });
+    } catch (error) {
+      outcomes.set(fn.name, { functionName: fn.name, status: 'failed', message: renderAwsError(error) });
+    }
+  }
+  return report(out, outcomes, false, finish);
+}
+
+function report(
+  out: Output,
+  outcomes: ReadonlyMap<string, FunctionOutcome>,
+  dryRun: boolean,
+  finish: (exitCode: number) => number,
+): number {
   const list = [...outcomes.values()];
   out.human('\n');
   for (const outcome of list) out.human(renderOutcomeLine(outcome));
-  out.human(renderSummary(list, request.dryRun));
+  out.human(renderSummary(list, dryRun));
   const bad = list.some((o) => o.status === 'failed' || o.status === 'refused');
   return finish(bad ? ExitCode.failure : ExitCode.ok);
 }
 
-function reportLayer(out: Output, layer: PublishedLayer, json: unknown[]): void {
-  if (layer.outcome === undefined) out.human(renderWouldPublish(layer.zip));
-  else out.human(renderPublished(layer.zip, layer.outcome));
-  for (const grant of layer.grants) out.human(renderGrant(grant));
-  json.push(publishToJson(layer.zip, layer.outcome, layer.grants));
+/** The flavor of the extension a function carries now, so that upgrade keeps it. */
+function flavorOnFunction(fn: FunctionSnapshot, identities: LayerIdentities): Flavor | undefined {
+  for (const arn of fn.layers) {
+    if (identities.isOurs(arn)) {
+      const flavor = identities.flavorOf(arn);
+      if (flavor !== undefined) return flavor;
+    }
+  }
+  return undefined;
+}
+
+/** What a person would see change between two plans of one function (not its RevisionId). */
+function differs(a: FunctionPlan, b: FunctionPlan): boolean {
+  const shape = (p: FunctionPlan) =>
+    JSON.stringify([p.status, p.layersBefore, p.layersAfter, p.envChanges, p.refusals]);
+  return shape(a) !== shape(b);
+}
+
+function reportPrepared(out: Output, layer: PreparedLayer, dryRun: boolean, json: unknown[]): void {
+  const outcome = layer.published?.outcome;
+  if (outcome !== undefined) out.human(renderPublished(layer.request.zip, outcome));
+  else out.human(dryRun ? renderWouldPublish(layer.request.zip) : renderToPublish(layer.request));
+  json.push(publishToJson(layer.request, outcome, []));
 }

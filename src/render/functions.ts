@@ -6,7 +6,8 @@ import {
   MAX_LAYERS_PER_FUNCTION,
   type Refusal,
 } from '../aws/attach-plan.js';
-import { isSecretVariable } from '../aws/loki-env.js';
+import type { StalePlanInfo } from '../aws/functions-workflow.js';
+import { flagOf, isSecretVariable, type SettingOrigin } from '../aws/loki-env.js';
 import { SLIM_RUNTIMES } from '../layer/targets.js';
 
 /** What every secret looks like in plans, diffs and JSON. */
@@ -27,6 +28,10 @@ export function renderPlan(plan: FunctionPlan): string {
     for (const refusal of plan.refusals) lines.push(`  refused: ${renderRefusal(refusal)}`);
     return `${lines.join('\n')}\n`;
   }
+  if (plan.note === 'not-attached') {
+    lines.push('  nothing to upgrade: loki-lambda is not attached to this function (use attach)');
+    return `${lines.join('\n')}\n`;
+  }
   if (plan.status === 'unchanged') {
     lines.push('  nothing to change: the layer and LOKI_* settings are already as requested');
     return `${lines.join('\n')}\n`;
@@ -37,20 +42,61 @@ export function renderPlan(plan: FunctionPlan): string {
   for (const arn of plan.layersBefore) lines.push(`    ${after.has(arn) ? '=' : '-'} ${arn}`);
   for (const arn of plan.layersAfter) if (!before.has(arn)) lines.push(`    + ${arn}`);
   if (plan.layersBefore.length === 0 && plan.layersAfter.length === 0) lines.push('    (none)');
-  const kept =
-    plan.envKeptCount === 1 ? '1 other variable kept' : `${plan.envKeptCount} other variables kept`;
+  const others = plan.envKeptCount - plan.envKeptExtension.length;
+  const kept = others === 1 ? '1 other variable kept' : `${others} other variables kept`;
   lines.push(`  environment (${kept}):`);
   if (plan.envChanges.length === 0) lines.push('    (no change)');
-  for (const change of plan.envChanges) lines.push(`    ${renderEnvChange(change)}`);
+  for (const change of plan.envChanges) lines.push(`    ${renderEnvChange(change, plan.envOrigins)}`);
+  for (const name of plan.envKeptExtension) {
+    lines.push(`    = ${name}  (${describeOrigin(name, 'function')})`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-function renderEnvChange(change: EnvChange): string {
+function renderEnvChange(change: EnvChange, origins: Readonly<Record<string, SettingOrigin>>): string {
   const before = shownValue(change.name, change.before);
   const after = shownValue(change.name, change.after);
-  if (before === undefined) return `+ ${change.name}=${after}`;
+  const origin = origins[change.name];
+  const from = origin !== undefined ? `  (${describeOrigin(change.name, origin)})` : '';
+  if (before === undefined) return `+ ${change.name}=${after}${from}`;
   if (after === undefined) return `- ${change.name}`;
-  return `~ ${change.name}: ${before} -> ${after}`;
+  return `~ ${change.name}: ${before} -> ${after}${from}`;
+}
+
+/** Where a value came from, as the plan says it: `from --app`, `from the shell environment`, … */
+export function describeOrigin(variable: string, origin: SettingOrigin): string {
+  switch (origin) {
+    case 'flag':
+      return `from ${flagOf(variable) ?? 'a flag'}`;
+    case 'environment':
+      return 'from the shell environment';
+    case 'config file':
+      return 'from the config file';
+    case 'function':
+      return 'kept from the function';
+  }
+}
+
+/**
+ * A problem of the extension's parser, naming the flag a person can type: `--app is required
+ * (LOKI_APPLICATION_LABEL: the application label)`, `--flush-interval-ms (LOKI_FLUSH_INTERVAL_MS) must …`.
+ * A value kept from the function says so, since no flag of this run set it.
+ */
+export function renderSettingProblem(
+  problem: string,
+  origins: Readonly<Record<string, SettingOrigin>> = {},
+): string {
+  const match = /^(LOKI_[A-Z_]+)(:? )(.*)$/.exec(problem);
+  if (match === null) return problem;
+  const [, variable = '', separator = ' ', rest = ''] = match;
+  const flag = flagOf(variable);
+  if (origins[variable] === 'function') {
+    return `${variable} on the function ${rest}${flag !== undefined ? `; pass ${flag} to replace it` : ''}`;
+  }
+  if (flag === undefined) return problem;
+  const required = /^is required \((.*)\)$/.exec(rest);
+  if (required !== null) return `${flag} is required (${variable}: ${required[1]})`;
+  return `${flag} (${variable})${separator === ': ' ? ': ' : ' '}${rest}`;
 }
 
 /** Why a function was refused, and what to do about it. */
@@ -88,6 +134,10 @@ export function renderRefusal(refusal: Refusal): string {
         `the function would have ${refusal.count} layers and Lambda allows at most ${MAX_LAYERS_PER_FUNCTION}. ` +
         'Remove a layer it no longer needs, then attach again.'
       );
+    case 'invalid-settings':
+      return `the Loki settings would not start the extension: ${refusal.problems
+        .map((problem) => renderSettingProblem(problem, refusal.origins))
+        .join('; ')}`;
     case 'env-too-large':
       return (
         `its environment variables would take ${refusal.bytes} bytes and Lambda allows ${MAX_ENV_BYTES} ` +
@@ -130,15 +180,23 @@ export function renderSummary(outcomes: readonly FunctionOutcome[], dryRun: bool
   return `${total}: ${parts.join(', ')}${dryRun ? ' (dry run: nothing was changed)' : ''}\n`;
 }
 
-export function renderRetry(
-  functionName: string,
-  info: { attempt: number; delayMs: number; errorName: string },
-): string {
+/** Progress when an update was refused because the plan is stale. */
+export function renderStalePlan(info: StalePlanInfo): string {
   const why =
     info.errorName === 'ResourceConflictException'
-      ? 'another update is in progress'
-      : 'Lambda is throttling requests';
-  return `${functionName}: ${why}; retrying in ${info.delayMs / 1000} s (attempt ${info.attempt + 1})\n`;
+      ? 'another update of it is in progress'
+      : 'it changed after it was planned (RevisionId)';
+  return `${info.functionName}: ${why}; reading it again and planning again in ${info.delayMs / 1000} s (attempt ${info.attempt + 1})\n`;
+}
+
+/** A plan made again after the function changed, shown when it differs from the one before. */
+export function renderReplanned(plan: FunctionPlan): string {
+  return `${plan.functionName} changed while it was being updated; the new plan:\n${renderPlan(plan)}`;
+}
+
+/** Progress while a function is waited for before it is read. */
+export function renderWaiting(functionName: string): string {
+  return `${functionName}: an update of it is in progress; waiting for it to finish before planning\n`;
 }
 
 /** The plan in `--json` output: same masking as the text. */
@@ -154,6 +212,9 @@ export function planToJson(plan: FunctionPlan): Record<string, unknown> {
       name: change.name,
       before: shownValue(change.name, change.before) ?? null,
       after: shownValue(change.name, change.after) ?? null,
+      ...(plan.envOrigins[change.name] !== undefined ? { source: plan.envOrigins[change.name] } : {}),
     })),
+    kept: plan.envKeptExtension.map((name) => ({ name, source: 'function' })),
+    ...(plan.note !== undefined ? { note: plan.note } : {}),
   };
 }

@@ -1,10 +1,17 @@
-import type { GrantOutcome, LayerGrant, LayerZip, PublishOutcome } from '../aws/layer-versions.js';
+import type {
+  GrantOutcome,
+  LayerGrant,
+  LayerUpload,
+  LayerZip,
+  PublishOutcome,
+  PublishRequest,
+} from '../aws/layer-versions.js';
 import { formatBytes } from './format.js';
 
 export function renderPublished(zip: LayerZip, outcome: PublishOutcome): string {
   const what = `${zip.flavor}, ${zip.arch}, ${formatBytes(zip.sizeBytes)}`;
   if (outcome.action === 'reused') {
-    return `reused     ${outcome.layerVersionArn} (${what}; the newest version already has this SHA-256)\n`;
+    return `reused     ${outcome.layerVersionArn} (${what}; version ${outcome.version} already has this SHA-256)\n`;
   }
   const via = outcome.upload === 's3' ? '; uploaded through S3' : '';
   return `published  ${outcome.layerVersionArn} (${what}${via})\n`;
@@ -26,24 +33,38 @@ function describeGrant(grant: LayerGrant): string {
   }
 }
 
+/** One layer in `--json`: same field names as `build --json` (sha256Hex, sha256Base64). */
 export function publishToJson(
-  zip: LayerZip,
+  target: { readonly layerName: string; readonly zip: LayerZip },
   outcome: PublishOutcome | undefined,
   grants: readonly GrantOutcome[],
 ) {
+  const { zip } = target;
   return {
-    layerName: outcome?.layerName ?? null,
+    layerName: outcome?.layerName ?? target.layerName,
     layerVersionArn: outcome?.layerVersionArn ?? null,
     version: outcome?.version ?? null,
     action: outcome?.action ?? 'would-publish',
     flavor: zip.flavor,
     arch: zip.arch,
     sizeBytes: zip.sizeBytes,
-    sha256: zip.sha256Hex,
+    sha256Hex: zip.sha256Hex,
+    sha256Base64: zip.sha256Base64,
     grants: grants.map((g) => ({ ...g.grant, status: g.status })),
   };
 }
 
 export function renderWouldPublish(zip: LayerZip): string {
   return `would publish a new version (${zip.flavor}, ${zip.arch}, ${formatBytes(zip.sizeBytes)}; dry run)\n`;
+}
+
+/** Before confirmation: a version that will be published only once the changes are confirmed. */
+export function renderToPublish(request: PublishRequest): string {
+  const { zip } = request;
+  return `to publish ${request.layerName}: a new version (${zip.flavor}, ${zip.arch}, ${formatBytes(zip.sizeBytes)}) once the changes are applied\n`;
+}
+
+/** Before an upload starts: tens of MiB take a while. */
+export function renderUpload(upload: LayerUpload): string {
+  return `uploading ${upload.layerName} (${formatBytes(upload.sizeBytes)}) to ${upload.to} ...\n`;
 }

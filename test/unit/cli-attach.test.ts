@@ -5,7 +5,6 @@ import {
   LambdaClient,
   ListFunctionsCommand,
   ResourceConflictException,
-  TooManyRequestsException,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -289,7 +288,7 @@ describe('loki-lambda attach', () => {
     expect(result.stdout).toContain('(dry run: nothing was changed)');
   });
 
-  it('retries an update that conflicts with one in progress, with the same RevisionId, then succeeds', async () => {
+  it('re-reads and re-plans after an update conflicts with one in progress, then succeeds', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
     lambda
       .on(UpdateFunctionConfigurationCommand)
@@ -302,30 +301,13 @@ describe('loki-lambda attach', () => {
     const calls = updateCalls();
     expect(calls).toHaveLength(2);
     expect(calls[1]).toEqual(calls[0]);
-    expect(calls[0]?.RevisionId).toBe('rev-orders');
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)).toHaveLength(2);
     expect(result.sleeps).toEqual([1000]);
-    expect(result.stderr).toContain('orders: another update is in progress; retrying in 1 s');
+    expect(result.stderr).toContain('orders: another update of it is in progress; reading it again');
     expect(result.stdout).toContain('updated    orders');
   });
 
-  it('backs off on throttling, doubling the wait, then succeeds', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
-    const throttled = () => new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} });
-    lambda
-      .on(UpdateFunctionConfigurationCommand)
-      .rejectsOnce(throttled())
-      .rejectsOnce(throttled())
-      .resolves({});
-
-    const result = await attach(['orders', '--yes']);
-
-    expect(result.code).toBe(0);
-    expect(updateCalls()).toHaveLength(3);
-    expect(result.sleeps).toEqual([1000, 2000]);
-    expect(result.stderr).toContain('Lambda is throttling requests');
-  });
-
-  it('does not retry or overwrite when the function changed after it was planned (RevisionId)', async () => {
+  it('gives up after a few plans when the function keeps changing (RevisionId), and says so', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
     lambda.on(UpdateFunctionConfigurationCommand).rejects(
       Object.assign(new Error('The RevisionId provided does not match'), {
@@ -336,8 +318,8 @@ describe('loki-lambda attach', () => {
     const result = await attach(['orders', '--yes']);
 
     expect(result.code).toBe(1);
-    expect(updateCalls()).toHaveLength(1);
-    expect(result.sleeps).toEqual([]);
+    expect(updateCalls()).toHaveLength(4);
+    expect(result.sleeps).toEqual([1000, 2000, 4000]);
     expect(result.stdout).toContain('failed     orders: the function changed after it was planned');
   });
 
@@ -448,9 +430,52 @@ describe('loki-lambda attach', () => {
     );
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('LOKI_APPLICATION_LABEL is required');
-    expect(result.stderr).toContain('LOKI_ENDPOINT_URL must use http:// or https://');
-    expect(result.stderr).toContain('LOKI_EXTRA_LABELS must be "name1,value1,name2,value2"');
+    expect(result.stderr).toContain('--loki-url (LOKI_ENDPOINT_URL) must use http:// or https://');
+    expect(result.stderr).toContain('--extra-labels (LOKI_EXTRA_LABELS) must be "name1,value1,name2,value2"');
+    expect(lambda.calls()).toHaveLength(0);
+  });
+
+  it('names the flag of a required setting the function does not have yet (--app is required)', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('orders'));
+
+    const result = await runCli(
+      [
+        'attach',
+        'orders',
+        '--region',
+        REGION,
+        '--layer-arn',
+        NEW_LAYER,
+        '--loki-url',
+        'https://l',
+        '--env',
+        'prod',
+      ],
+      { env: { LOKI_BEARER_TOKEN: TOKEN } },
+    );
+
+    expect(result.code).toBe(1);
+    expect(updateCalls()).toEqual([]);
+    expect(result.stdout).toContain('--app is required (LOKI_APPLICATION_LABEL: the application label)');
+    expect(result.stdout).toContain('refused    orders');
+  });
+
+  it('hints at the expected form of --extra-labels given as team=payments or team:payments', async () => {
+    for (const labels of ['team=payments', 'team:payments']) {
+      const result = await runCli([
+        'attach',
+        'orders',
+        '--region',
+        REGION,
+        ...LOKI_FLAGS,
+        '--extra-labels',
+        labels,
+      ]);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain('hint: --extra-labels takes names and values separated by commas');
+      expect(result.stderr).toContain('--extra-labels team,payments');
+    }
     expect(lambda.calls()).toHaveLength(0);
   });
 
@@ -492,6 +517,7 @@ describe('loki-lambda attach', () => {
       name: 'LOKI_BEARER_TOKEN',
       before: null,
       after: '****',
+      source: 'flag',
     });
     expect(document.summary).toEqual({ updated: 1, unchanged: 0, planned: 0, refused: 0, failed: 0 });
   });

@@ -33,7 +33,7 @@ function sentVariables() {
 }
 
 describe('configuration file and precedence', () => {
-  it('takes settings from loki-lambda.config.json; flags win over the file, the file over the environment', async () => {
+  it('takes settings from loki-lambda.config.json; flags win over the environment, the environment over the file', async () => {
     await writeFile(
       join(work.dir, 'loki-lambda.config.json'),
       JSON.stringify({
@@ -55,10 +55,13 @@ describe('configuration file and precedence', () => {
     expect(sentVariables()).toEqual({
       APP_MODE: 'prod',
       LOKI_ENDPOINT_URL: 'https://file.example.com',
-      LOKI_APPLICATION_LABEL: 'from-file',
+      LOKI_APPLICATION_LABEL: 'from-env',
       LOKI_ENV_LABEL: 'prod',
       LOKI_TENANT_ID: 'tenant-from-env',
     });
+    expect(result.stdout).toContain('+ LOKI_APPLICATION_LABEL=from-env  (from the shell environment)');
+    expect(result.stdout).toContain('+ LOKI_ENDPOINT_URL=https://file.example.com  (from the config file)');
+    expect(result.stdout).toContain('+ LOKI_ENV_LABEL=prod  (from --env)');
   });
 
   it('reads the file named by --config', async () => {

@@ -59,7 +59,11 @@ describe('loki-lambda deploy', () => {
       .on(GetFunctionConfigurationCommand)
       .resolves(functionConfig('reports', { Runtime: 'python3.12', Architectures: ['x86_64'] }));
     const zip = await fakeZip(work.dir, 'standalone', 'x86_64');
-    lambda.on(ListLayerVersionsCommand).resolves({ LayerVersions: [{ Version: 9 }] });
+    lambda.on(ListLayerVersionsCommand).resolves({
+      LayerVersions: [
+        { Version: 9, CompatibleArchitectures: ['x86_64'], CompatibleRuntimes: [...STANDALONE_RUNTIMES] },
+      ],
+    });
     lambda.on(GetLayerVersionCommand).resolves({
       LayerVersionArn: layerArn('loki-lambda-standalone-x86_64', 9),
       Content: { CodeSha256: zip.sha256Base64 },

@@ -51,14 +51,14 @@ describe('loki-lambda detach', () => {
   it('matches our layer by the --layer-name given', async () => {
     lambda.on(GetFunctionConfigurationCommand).resolves(
       functionConfig('orders', {
-        Layers: [{ Arn: layerArn('acme-loki-slim-arm64', 1) }, { Arn: layerArn('loki-lambda', 1) }],
+        Layers: [{ Arn: layerArn('acme-loki-slim-arm64', 1) }, { Arn: layerArn('insights', 1) }],
       }),
     );
 
     await runCli(['detach', 'orders', '--region', REGION, '--layer-name', 'acme-loki', '--yes']);
 
     expect(lambda.commandCalls(UpdateFunctionConfigurationCommand)[0]?.args[0].input.Layers).toEqual([
-      layerArn('loki-lambda', 1),
+      layerArn('insights', 1),
     ]);
   });
 

@@ -75,7 +75,11 @@ describe('loki-lambda publish', () => {
 
   it('reuses the newest version when its CodeSha256 equals the zip’s, and publishes nothing', async () => {
     const zip = await fakeZip(work.dir, 'standalone', 'x86_64');
-    lambda.on(ListLayerVersionsCommand).resolves({ LayerVersions: [{ Version: 7 }] });
+    lambda.on(ListLayerVersionsCommand).resolves({
+      LayerVersions: [
+        { Version: 7, CompatibleArchitectures: ['x86_64'], CompatibleRuntimes: [...STANDALONE_RUNTIMES] },
+      ],
+    });
     lambda.on(GetLayerVersionCommand).resolves({
       LayerVersionArn: layerArn('loki-lambda-standalone-x86_64', 7),
       Version: 7,
@@ -88,9 +92,9 @@ describe('loki-lambda publish', () => {
 
     expect(result.code).toBe(0);
     expect(result.builds).toEqual([]);
-    expect(lambda.commandCalls(ListLayerVersionsCommand)[0]?.args[0].input).toEqual({
+    expect(lambda.commandCalls(ListLayerVersionsCommand)[0]?.args[0].input).toMatchObject({
       LayerName: 'loki-lambda-standalone-x86_64',
-      MaxItems: 1,
+      CompatibleArchitecture: 'x86_64',
     });
     expect(lambda.commandCalls(GetLayerVersionCommand)[0]?.args[0].input).toEqual({
       LayerName: 'loki-lambda-standalone-x86_64',
@@ -98,13 +102,17 @@ describe('loki-lambda publish', () => {
     });
     expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(0);
     expect(result.stdout).toContain(
-      `reused     ${layerArn('loki-lambda-standalone-x86_64', 7)} (standalone, x86_64, ${zip.sizeBytes} B; the newest version already has this SHA-256)`,
+      `reused     ${layerArn('loki-lambda-standalone-x86_64', 7)} (standalone, x86_64, ${zip.sizeBytes} B; version 7 already has this SHA-256)`,
     );
   });
 
   it('publishes a new version when the newest one holds different bytes', async () => {
     const zip = await fakeZip(work.dir, 'slim', 'x86_64');
-    lambda.on(ListLayerVersionsCommand).resolves({ LayerVersions: [{ Version: 2 }] });
+    lambda.on(ListLayerVersionsCommand).resolves({
+      LayerVersions: [
+        { Version: 2, CompatibleArchitectures: ['x86_64'], CompatibleRuntimes: [...SLIM_RUNTIMES] },
+      ],
+    });
     lambda.on(GetLayerVersionCommand).resolves({
       Content: { CodeSha256: 'c29tZXRoaW5nIGVsc2U=' },
       CompatibleArchitectures: ['x86_64'],

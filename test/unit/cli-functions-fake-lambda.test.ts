@@ -1,0 +1,297 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { layerDescription } from '../../src/aws/layer-identity.js';
+import { SLIM_RUNTIMES, STANDALONE_RUNTIMES } from '../../src/layer/targets.js';
+import { VERSION } from '../../src/version.js';
+import { type CliSetup, fakeZip, makeWorkDir, REGION, runCli } from '../support/aws-cli.js';
+import { FakeLambda } from '../support/fake-lambda.js';
+
+/** The AWS commands against a stateful fake of Lambda (test/support/fake-lambda.ts), as a team meets them. */
+const lambda = mockClient(LambdaClient);
+let fake: FakeLambda;
+let work: Awaited<ReturnType<typeof makeWorkDir>>;
+
+const LOKI_FLAGS = ['--loki-url', 'https://loki.example.com', '--app', 'shop', '--env', 'prod'];
+const LOKI_ENV = {
+  LOKI_ENDPOINT_URL: 'https://loki.example.com',
+  LOKI_APPLICATION_LABEL: 'shop',
+  LOKI_ENV_LABEL: 'prod',
+};
+const MiB = 1024 * 1024;
+
+function cli(argv: readonly string[], setup: CliSetup = {}) {
+  return runCli([...argv, '--region', REGION], {
+    cwd: work.dir,
+    ...setup,
+    deps: { sleep: fake.sleep, ...setup.deps },
+  });
+}
+
+/** A version of the extension as `publish` writes it: our description, the zip of this build. */
+async function publishedSlimArm64(layerName = 'loki-lambda-slim-arm64', unzippedBytes = 1 * MiB) {
+  const zip = await fakeZip(work.dir, 'slim', 'arm64');
+  return fake.addLayerVersion(layerName, {
+    zip: Buffer.from(`layer slim arm64 ${zip.sizeBytes}`),
+    description: layerDescription(VERSION, 'slim', 'arm64'),
+    compatibleRuntimes: SLIM_RUNTIMES,
+    compatibleArchitectures: ['arm64'],
+    unzippedBytes,
+  });
+}
+
+beforeEach(async () => {
+  lambda.reset();
+  fake = new FakeLambda().install(lambda);
+  work = await makeWorkDir();
+});
+
+afterEach(async () => {
+  await work.cleanup();
+});
+
+describe('an update already in progress (must fix 1)', () => {
+  it('waits for it to finish before planning, then applies on the first try', async () => {
+    const layer = await publishedSlimArm64();
+    fake.addFunction('orders');
+    fake.startOutsideUpdate('orders', (fn) => {
+      fn.env.RELEASE = '42';
+    });
+
+    const result = await cli(['attach', 'orders', '--layer-arn', layer, ...LOKI_FLAGS, '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('orders: an update of it is in progress; waiting for it to finish');
+    expect(fake.calls('UpdateFunctionConfiguration')).toHaveLength(1);
+    const fn = fake.functions.get('orders');
+    expect(fn?.layers).toEqual([layer]);
+    expect(fn?.env).toEqual({ APP_MODE: 'prod', RELEASE: '42', ...LOKI_ENV });
+    expect(result.stdout).toContain('updated    orders');
+  });
+
+  it('re-reads and re-plans when the function changed after it was planned, and shows the new plan', async () => {
+    const layer = await publishedSlimArm64();
+    fake.addFunction('orders');
+
+    // Between the plan and the update, a CI job sets LOKI_ENV_LABEL and its update completes.
+    const result = await cli(['attach', 'orders', '--layer-arn', layer, ...LOKI_FLAGS], {
+      interactive: true,
+      deps: {
+        confirm: async () => {
+          fake.startOutsideUpdate('orders', (fn) => {
+            fn.env.LOKI_ENV_LABEL = 'staging';
+          });
+          return true;
+        },
+      },
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('orders changed while it was being updated; the new plan:');
+    expect(result.stdout).toContain('~ LOKI_ENV_LABEL: staging -> prod');
+    expect(fake.functions.get('orders')?.env).toEqual({ APP_MODE: 'prod', ...LOKI_ENV });
+    expect(result.stdout).toContain('updated    orders');
+  });
+
+  it('re-plans after a RevisionId mismatch (the other update already completed)', async () => {
+    const layer = await publishedSlimArm64();
+    fake.addFunction('orders');
+
+    const result = await cli(['attach', 'orders', '--layer-arn', layer, ...LOKI_FLAGS], {
+      interactive: true,
+      deps: {
+        confirm: async () => {
+          fake.startOutsideUpdate('orders', (fn) => {
+            fn.env.RELEASE = '43';
+          });
+          for (let i = 0; i < 5; i++) fake.tick();
+          return true;
+        },
+      },
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('orders: it changed after it was planned (RevisionId)');
+    expect(fake.functions.get('orders')?.env).toEqual({ APP_MODE: 'prod', RELEASE: '43', ...LOKI_ENV });
+  });
+});
+
+describe('nothing is created before confirmation (must fix 2)', () => {
+  it('publishes no layer version without --yes and no terminal; the plan shows <new version>', async () => {
+    fake.addFunction('orders');
+
+    const result = await cli(['deploy', 'orders', ...LOKI_FLAGS, '--json']);
+
+    expect(result.code).toBe(2);
+    expect(fake.calls('PublishLayerVersion')).toEqual([]);
+    expect(fake.calls('UpdateFunctionConfiguration')).toEqual([]);
+    const document = JSON.parse(result.stdout);
+    expect(document.functions[0].layers.after).toEqual(['loki-lambda-slim-arm64:<new version>']);
+    expect(document.error).toContain('not applied: pass --yes');
+    expect(document.layers[0]).toMatchObject({
+      layerName: 'loki-lambda-slim-arm64',
+      action: 'would-publish',
+    });
+    expect(document.layers[0].sha256Hex).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('publishes nothing when the answer is no, and publishes then attaches when it is yes', async () => {
+    fake.addFunction('orders');
+    const args = ['attach', 'orders', ...LOKI_FLAGS];
+
+    const declined = await cli(args, { interactive: true, answer: false });
+    expect(declined.code).toBe(1);
+    expect(declined.stdout).toContain('+ loki-lambda-slim-arm64:<new version>');
+    expect(fake.calls('PublishLayerVersion')).toEqual([]);
+
+    const accepted = await cli(args, { interactive: true, answer: true });
+    expect(accepted.code).toBe(0);
+    expect(fake.layerVersions('loki-lambda-slim-arm64')).toHaveLength(1);
+    expect(fake.functions.get('orders')?.layers).toEqual([
+      fake.layerVersions('loki-lambda-slim-arm64')[0]?.arn,
+    ]);
+    expect(accepted.stderr).toMatch(/uploading loki-lambda-slim-arm64 \(\d+ B\) to Lambda/);
+  });
+});
+
+describe('detach removes what the extension reads, and nothing of the application (must fix 3)', () => {
+  it("keeps the application's own LOKI_* variables", async () => {
+    const layer = await publishedSlimArm64();
+    fake.addFunction('orders', {
+      layers: [layer],
+      env: {
+        ...LOKI_ENV,
+        LOKI_BEARER_TOKEN: 'secret-1',
+        LOKI_FLUSH_STRATEGY: 'end',
+        LOKI_ADDR: 'https://logs.internal',
+        LOKI_QUERY_TIMEOUT: '30s',
+      },
+    });
+
+    const result = await cli(['detach', 'orders', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(fake.functions.get('orders')?.env).toEqual({
+      LOKI_ADDR: 'https://logs.internal',
+      LOKI_QUERY_TIMEOUT: '30s',
+    });
+    expect(fake.functions.get('orders')?.layers).toEqual([]);
+  });
+});
+
+describe('our layer is recognised by what it is, whatever its name (must fix 4)', () => {
+  it('deploy --layer-name other replaces the copy already attached instead of adding a second one', async () => {
+    // Two copies of the standalone extension would go over Lambda's 250 MB unzipped limit.
+    fake = new FakeLambda({ unzippedBytesOf: () => 130 * MiB }).install(lambda);
+    const existing = fake.addLayerVersion('loki-lambda-standalone-x86_64', {
+      description: layerDescription('0.0.9', 'standalone', 'x86_64'),
+      compatibleRuntimes: STANDALONE_RUNTIMES,
+      compatibleArchitectures: ['x86_64'],
+      unzippedBytes: 130 * MiB,
+    });
+    fake.addFunction('reports', {
+      runtime: 'python3.12',
+      architecture: 'x86_64',
+      layers: [existing],
+      env: { ...LOKI_ENV },
+    });
+
+    const result = await cli(['deploy', 'reports', '--layer-name', 'team-logs', ...LOKI_FLAGS, '--yes']);
+
+    expect(result.code).toBe(0);
+    const published = fake.layerVersions('team-logs-standalone-x86_64');
+    expect(fake.functions.get('reports')?.layers).toEqual([published[0]?.arn]);
+    expect(result.stdout).toContain(`- ${existing}`);
+  });
+
+  it('detach removes every copy, whatever its name, and a dry run sees them', async () => {
+    const mine = await publishedSlimArm64('acme-logging');
+    const other = fake.addLayerVersion('insights', { description: 'Lambda Insights' });
+    const copy = await publishedSlimArm64('loki-lambda-slim-arm64');
+    fake.addFunction('orders', { layers: [mine, other, copy], env: { ...LOKI_ENV } });
+
+    const dry = await cli(['detach', 'orders', '--dry-run']);
+    expect(dry.stdout).toContain('1 function: 1 would change');
+    expect(dry.stdout).toContain(`- ${mine}`);
+
+    const result = await cli(['detach', 'orders', '--yes']);
+    expect(result.code).toBe(0);
+    expect(fake.functions.get('orders')?.layers).toEqual([other]);
+  });
+});
+
+describe('settings already on the function are kept; upgrade (must fix 5)', () => {
+  it('attach --layer-arn <newer> on a configured function needs no setting again', async () => {
+    const old = await publishedSlimArm64();
+    const newer = await publishedSlimArm64();
+    fake.addFunction('orders', { layers: [old], env: { ...LOKI_ENV, LOKI_BEARER_TOKEN: 'secret-1' } });
+
+    const result = await cli(['attach', 'orders', '--layer-arn', newer, '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(fake.functions.get('orders')?.layers).toEqual([newer]);
+    expect(fake.functions.get('orders')?.env).toEqual({ ...LOKI_ENV, LOKI_BEARER_TOKEN: 'secret-1' });
+    expect(result.stdout).toContain('= LOKI_APPLICATION_LABEL  (kept from the function)');
+    expect(result.stdout).not.toContain('secret-1');
+  });
+
+  it('upgrade moves every function with the extension to this version, keeping flavor, arch and settings', async () => {
+    const oldSlim = fake.addLayerVersion('loki-lambda-slim-arm64', {
+      description: layerDescription('0.0.9', 'slim', 'arm64'),
+      compatibleRuntimes: SLIM_RUNTIMES,
+      compatibleArchitectures: ['arm64'],
+    });
+    const oldStandalone = fake.addLayerVersion('acme-logs', {
+      description: layerDescription('0.0.9', 'standalone', 'x86_64'),
+      compatibleRuntimes: STANDALONE_RUNTIMES,
+      compatibleArchitectures: ['x86_64'],
+    });
+    fake.addFunction('shop-api', { layers: [oldSlim], env: { ...LOKI_ENV, LOKI_DEBUG: 'true' } });
+    // A Node.js function that runs the standalone flavor keeps it.
+    fake.addFunction('shop-worker', {
+      architecture: 'x86_64',
+      layers: [oldStandalone],
+      env: { ...LOKI_ENV },
+    });
+    fake.addFunction('shop-plain', { env: { OTHER: '1' } });
+
+    const result = await cli(['upgrade', '--functions-regex', '^shop-', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(result.builds).toEqual([{ arches: ['arm64', 'x86_64'], flavors: ['slim', 'standalone'] }]);
+    const slim = fake.layerVersions('loki-lambda-slim-arm64').at(-1)?.arn;
+    const standalone = fake.layerVersions('loki-lambda-standalone-x86_64').at(-1)?.arn;
+    expect(fake.functions.get('shop-api')?.layers).toEqual([slim]);
+    expect(fake.functions.get('shop-api')?.env).toEqual({ ...LOKI_ENV, LOKI_DEBUG: 'true' });
+    expect(fake.functions.get('shop-worker')?.layers).toEqual([standalone]);
+    expect(fake.functions.get('shop-plain')?.layers).toEqual([]);
+    expect(result.stdout).toContain('nothing to upgrade: loki-lambda is not attached to this function');
+    expect(result.stdout).toContain('3 functions: 2 updated, 1 unchanged, 0 refused, 0 failed');
+  });
+});
+
+describe('reuse any identical version (must fix 6)', () => {
+  it('reuses an older version with the same CodeSha256, on a later page of ListLayerVersions', async () => {
+    const zip = await fakeZip(work.dir, 'slim', 'arm64');
+    const same = {
+      description: layerDescription(VERSION, 'slim', 'arm64'),
+      compatibleRuntimes: SLIM_RUNTIMES,
+      compatibleArchitectures: ['arm64'],
+    };
+    const first = fake.addLayerVersion('loki-lambda-slim-arm64', {
+      ...same,
+      zip: Buffer.from('layer slim arm64'),
+    });
+    for (let i = 0; i < 60; i++) {
+      fake.addLayerVersion('loki-lambda-slim-arm64', { ...same, zip: Buffer.from(`another build ${i}`) });
+    }
+    expect(zip.sizeBytes).toBeGreaterThan(0);
+
+    const result = await cli(['publish', '--flavor', 'slim', '--arch', 'arm64']);
+
+    expect(result.code).toBe(0);
+    expect(fake.calls('PublishLayerVersion')).toEqual([]);
+    expect(result.stdout).toContain(`reused     ${first}`);
+    expect(fake.calls('ListLayerVersions').length).toBeGreaterThan(1);
+  });
+});
