@@ -4,7 +4,13 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LAUNCHER_PATH, LAUNCHER_SCRIPT, RUNTIME_NODE_PATH } from '../../src/layer/launcher.js';
+import {
+  heapFlagsFor,
+  heapLimitsFor,
+  LAUNCHER_PATH,
+  LAUNCHER_SCRIPT,
+  RUNTIME_NODE_PATH,
+} from '../../src/layer/launcher.js';
 
 let opt: string;
 
@@ -46,6 +52,44 @@ describe('the launcher', () => {
     expect(run.status).toBe(7);
   });
 
+  it.each([128, 256, 1024, 1769, 10_240])(
+    'gives V8 heap limits derived from a function memory of %i MB',
+    async (memoryMb) => {
+      const launcher = await layOut(true);
+      await writeFile(join(opt, 'loki-lambda', 'node'), '#!/bin/sh\necho "$@"\n');
+
+      const run = spawnSync(launcher, [], {
+        env: { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb) },
+        encoding: 'utf8',
+      });
+
+      expect(run.stdout.trim()).toBe(
+        [...heapFlagsFor(memoryMb), `${opt}/extensions/../loki-lambda/index.cjs`].join(' '),
+      );
+    },
+  );
+
+  it.each(['', 'lots', '0128', '-1'])(
+    'starts Node without heap flags when the memory size is %j',
+    async (raw) => {
+      const launcher = await layOut(true);
+      await writeFile(join(opt, 'loki-lambda', 'node'), '#!/bin/sh\necho "$@"\n');
+
+      const run = spawnSync(launcher, [], {
+        env: { AWS_LAMBDA_FUNCTION_MEMORY_SIZE: raw },
+        encoding: 'utf8',
+      });
+
+      expect(run.stdout.trim()).toBe(`${opt}/extensions/../loki-lambda/index.cjs`);
+    },
+  );
+
+  it('sizes the old space at a quarter of the memory and the semi-space at a 64th, from 1 to 16 MB', () => {
+    expect(heapLimitsFor(128)).toEqual({ oldSpaceMb: 32, semiSpaceMb: 2 });
+    expect(heapLimitsFor(1769)).toEqual({ oldSpaceMb: 442, semiSpaceMb: 16 });
+    expect(heapLimitsFor(64)).toEqual({ oldSpaceMb: 16, semiSpaceMb: 1 });
+  });
+
   it('works when started through a relative path', async () => {
     await layOut(true);
 
@@ -70,6 +114,6 @@ describe('the launcher', () => {
 
   it('is a POSIX sh script that falls back to the Node of Lambda’s Node.js runtimes', () => {
     expect(LAUNCHER_SCRIPT.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(LAUNCHER_SCRIPT).toContain('exec /var/lang/bin/node "$layer_dir/loki-lambda/index.cjs"');
+    expect(LAUNCHER_SCRIPT).toContain('exec /var/lang/bin/node $heap_flags "$layer_dir/loki-lambda/index.cjs"');
   });
 });
