@@ -33,7 +33,11 @@ export class EntryMaker {
   private lastTimeText = '';
   private lastTimeMs = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    /** Told of each line cut to MAX_LINE_BYTES, so truncation is counted. */
+    private readonly onTruncated: () => void = () => {},
+  ) {}
 
   /** Returns the entry for an event, or undefined for an event type that carries no log. */
   make(event: TelemetryEvent): LogEntry | undefined {
@@ -46,9 +50,9 @@ export class EntryMaker {
         : source === 'function'
           ? (stringField(event.record, 'requestId') ?? this.currentRequestId)
           : undefined;
-    const line = truncateLine(
-      wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record)),
-    );
+    const written = wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record));
+    const line = truncateLine(written);
+    if (line !== written) this.onTruncated();
     if (event.time !== this.lastTimeText) {
       this.lastTimeText = event.time;
       this.lastTimeMs = parseTime(event.time, this.now);

@@ -1,119 +1,118 @@
-import type { FlushPolicy } from './flush-policy.js';
-import type { FlushResult } from './flusher.js';
+import type { PushResult } from './flusher.js';
 import type { Logger } from './logger.js';
+import {
+  type Action,
+  type DecisionSettings,
+  decide,
+  initialState,
+  type PushState,
+  type Trigger,
+} from './push-decision.js';
 import type { ExtensionEvent } from './runtime-api.js';
-import type { TelemetryTracker } from './telemetry-tracker.js';
-
-/** Call /next at least this long before an invocation's deadline, so the function never times out on us. */
-export const INVOKE_DEADLINE_MARGIN_MS = 200;
-/** At most this long pushing after the runtime is done (`end`): the cost of a slow Loki stays bounded. */
-export const END_PUSH_BUDGET_MS = 1_500;
-/** At most this long for a push that runs while the function runs (periodic, or a full batch). */
-export const PARALLEL_PUSH_BUDGET_MS = 2_000;
-/** At shutdown, stop waiting for the last telemetry this long before the deadline, to leave time to push. */
-export const SHUTDOWN_PUSH_RESERVE_MS = 800;
-/** Exit this long before the shutdown deadline, pushed or not: Lambda kills the process at the deadline. */
-export const SHUTDOWN_EXIT_MARGIN_MS = 400;
+import { stringField, type TelemetryEvent } from './telemetry.js';
 
 export interface EventLoopDeps {
   readonly next: () => Promise<ExtensionEvent>;
-  readonly tracker: TelemetryTracker;
-  readonly flush: (deadlineMs: number) => Promise<FlushResult>;
-  /** True while Loki recently failed: pushes that are not required wait for the cooldown to pass. */
-  readonly coolingDown: () => boolean;
-  readonly pendingEntries: () => number;
-  readonly pendingBytes: () => number;
-  /** A full batch: beyond this many buffered bytes, push during the invocation rather than wait. */
-  readonly fullBatchBytes: number;
-  readonly policy: FlushPolicy;
-  readonly flushIntervalMs: number;
+  /** Pushes what is buffered until the deadline (flusher.ts); never rejects. */
+  readonly push: (deadlineMs: number) => Promise<PushResult>;
+  readonly buffered: () => { readonly entries: number; readonly bytes: number };
+  readonly settings: DecisionSettings;
   readonly now: () => number;
   readonly log: Logger;
 }
 
 /**
- * The one place that decides when to push (DESIGN.md §5): after an invocation (`end`), at the start
- * of one when the interval has passed (`periodic`), during one when a full batch is buffered, and at
- * shutdown. Pushes only while an invocation is active, never where the sandbox may freeze mid-push.
+ * Carries out the push decision (push-decision.ts): turns Lambda events, telemetry, finished pushes
+ * and its one timer into triggers, and does what the decision answers. It holds no policy of its own.
  */
 export class EventLoop {
-  private invocationDeadlineMs: number | undefined;
-  private inFlight: Promise<unknown> | undefined;
-  private lastPushAtMs: number;
+  private state: PushState;
+  private timer: NodeJS.Timeout | undefined;
+  private finish: ((result: { shutdownReason: string }) => void) | undefined;
+  private fail: ((error: unknown) => void) | undefined;
+  private exited = false;
 
   constructor(private readonly deps: EventLoopDeps) {
-    this.lastPushAtMs = deps.now();
+    this.state = initialState(deps.settings, deps.now());
   }
 
-  /** Called after telemetry was buffered: a full batch is pushed at once, in parallel with the function. */
-  onBuffered(): void {
-    const { deps } = this;
-    if (this.invocationDeadlineMs === undefined || this.inFlight !== undefined) return;
-    if (deps.pendingBytes() < deps.fullBatchBytes || deps.coolingDown()) return;
-    this.push(Math.min(this.invocationDeadlineMs, deps.now() + PARALLEL_PUSH_BUDGET_MS));
-  }
-
-  /** Runs until SHUTDOWN, then returns once everything that could be pushed before the deadline was. */
-  async run(): Promise<{ shutdownReason: string }> {
-    const { deps } = this;
-    const { tracker, policy, now, log } = deps;
-    let lastRequestId: string | undefined;
-    for (;;) {
-      const event = await deps.next();
-      if (event.eventType === 'SHUTDOWN') {
-        log.debug(`SHUTDOWN (${event.shutdownReason}), ${event.deadlineMs - now()} ms left`);
-        this.invocationDeadlineMs = event.deadlineMs - SHUTDOWN_EXIT_MARGIN_MS;
-        if (lastRequestId !== undefined) {
-          // The last invocation's report (and any late lines) may still be in Lambda's telemetry buffer.
-          await tracker.waitForReport(lastRequestId, event.deadlineMs - SHUTDOWN_PUSH_RESERVE_MS, now());
-        }
-        await deps.flush(event.deadlineMs - SHUTDOWN_EXIT_MARGIN_MS);
-        return { shutdownReason: event.shutdownReason };
-      }
-      lastRequestId = event.requestId;
-      const latestNextAtMs = event.deadlineMs - INVOKE_DEADLINE_MARGIN_MS;
-      this.invocationDeadlineMs = latestNextAtMs;
-      try {
-        await this.handleInvocation(event.requestId, latestNextAtMs, policy.modeForInvocation(now()));
-      } catch (error) {
-        log.warn(
-          `unexpected error while handling invocation ${event.requestId}: ${(error as Error).message}`,
-        );
-      }
-      // /next must not leave a push in flight: the sandbox freezes as soon as the invocation ends.
-      await this.inFlight;
-      this.invocationDeadlineMs = undefined;
-    }
-  }
-
-  private async handleInvocation(
-    requestId: string,
-    latestNextAtMs: number,
-    mode: 'end' | 'periodic',
-  ): Promise<void> {
-    const { deps } = this;
-    const { tracker, now, log } = deps;
-    if (mode === 'end') {
-      const arrived = await tracker.waitForRuntimeDone(requestId, latestNextAtMs, now());
-      if (!arrived) log.debug(`no runtimeDone for ${requestId} before its deadline; pushing what arrived`);
-    }
-    const due = mode === 'end' || now() - this.lastPushAtMs >= deps.flushIntervalMs;
-    if (!due || deps.pendingEntries() === 0) return;
-    if (deps.coolingDown()) {
-      log.debug(`Loki failed recently; ${deps.pendingEntries()} entries wait for a later attempt`);
-      return;
-    }
-    const budgetMs = mode === 'end' ? END_PUSH_BUDGET_MS : PARALLEL_PUSH_BUDGET_MS;
-    await this.push(Math.min(latestNextAtMs, now() + budgetMs));
-  }
-
-  private push(deadlineMs: number): Promise<unknown> {
-    this.lastPushAtMs = this.deps.now();
-    const flushing = this.deps.flush(deadlineMs).finally(() => {
-      if (this.inFlight === flushing) this.inFlight = undefined;
+  /** Runs until SHUTDOWN, then resolves once everything that could be pushed before the deadline was. */
+  run(): Promise<{ shutdownReason: string }> {
+    return new Promise((resolve, reject) => {
+      this.finish = resolve;
+      this.fail = reject;
+      this.perform({ kind: 'next' });
     });
-    this.inFlight = flushing;
-    return flushing;
+  }
+
+  /** Called after a telemetry batch was buffered. */
+  onTelemetry(events: readonly TelemetryEvent[]): void {
+    for (const event of events) {
+      const requestId = stringField(event.record, 'requestId');
+      if (requestId === undefined) continue;
+      if (event.type === 'platform.runtimeDone') this.dispatch({ kind: 'runtimeDone', requestId });
+      else if (event.type === 'platform.report') this.dispatch({ kind: 'report', requestId });
+    }
+    this.dispatch({ kind: 'telemetry' });
+  }
+
+  private dispatch(trigger: Trigger): void {
+    if (this.exited) return;
+    const { bytes, entries } = this.deps.buffered();
+    const decision = decide(this.state, trigger, {
+      ms: this.deps.now(),
+      bufferedEntries: entries,
+      bufferedBytes: bytes,
+    });
+    this.state = decision.state;
+    for (const note of decision.notes) this.deps.log.debug(note);
+    this.perform(decision.action);
+  }
+
+  private perform(action: Action): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    switch (action.kind) {
+      case 'wait':
+        if (action.untilMs !== undefined) {
+          this.timer = setTimeout(
+            () => this.dispatch({ kind: 'tick' }),
+            Math.max(0, action.untilMs - this.deps.now()),
+          );
+        }
+        return;
+      case 'push':
+        this.deps.push(action.deadlineMs).then(
+          (result) => {
+            if (result.sent + result.rejected > 0)
+              this.deps.log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
+            this.dispatch({ kind: 'pushed', failed: result.failed, delivered: result.sent > 0 });
+          },
+          (error: unknown) => {
+            this.deps.log.warn(`unexpected error while pushing: ${(error as Error).message}`);
+            this.dispatch({ kind: 'pushed', failed: true, delivered: false });
+          },
+        );
+        return;
+      case 'next':
+        this.deps.next().then(
+          (event) =>
+            this.dispatch(
+              event.eventType === 'SHUTDOWN'
+                ? { kind: 'shutdown', reason: event.shutdownReason, deadlineMs: event.deadlineMs }
+                : { kind: 'invoke', requestId: event.requestId, deadlineMs: event.deadlineMs },
+            ),
+          (error: unknown) => {
+            this.exited = true;
+            this.fail?.(error);
+          },
+        );
+        return;
+      case 'exit':
+        this.exited = true;
+        this.finish?.({ shutdownReason: action.reason });
+        return;
+    }
   }
 }
 

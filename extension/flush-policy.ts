@@ -1,5 +1,4 @@
 import type { FlushStrategy } from './config.js';
-import type { Logger } from './logger.js';
 
 /** How one invocation is handled: push in the critical path (`end`) or in parallel (`periodic`). */
 export type FlushMode = 'end' | 'periodic';
@@ -11,33 +10,40 @@ export const RARE_INVOCATIONS_PER_MINUTE = 10;
 const WINDOW_MS = 60_000;
 
 /**
- * Decides the mode of each invocation from the strategy and the recent invocation rate. Uses wall
- * clock readings only: no timer can be relied upon to fire while Lambda freezes the sandbox.
+ * What the flush mode depends on: the strategy and, for `auto`, the invocations of the last minute.
+ * Plain data, read from wall-clock times only: no timer can be relied upon while Lambda freezes us.
  */
-export class FlushPolicy {
-  private readonly recent: number[] = [];
-  private autoMode: FlushMode = 'end';
+export interface PolicyState {
+  readonly strategy: FlushStrategy;
+  /** Start times of the invocations of the last minute (auto only), oldest first. */
+  readonly recent: readonly number[];
+  readonly autoMode: FlushMode;
+}
 
-  constructor(
-    private readonly strategy: FlushStrategy,
-    private readonly log: Logger,
-  ) {}
+export interface ModeChoice {
+  readonly policy: PolicyState;
+  readonly mode: FlushMode;
+  /** A sentence when `auto` just switched modes. */
+  readonly switched: string | undefined;
+}
 
-  /** Called once per INVOKE, before handling it. */
-  modeForInvocation(nowMs: number): FlushMode {
-    if (this.strategy !== 'auto') return this.strategy;
-    this.recent.push(nowMs);
-    while ((this.recent[0] ?? nowMs) <= nowMs - WINDOW_MS) this.recent.shift();
-    const perMinute = this.recent.length;
-    if (this.autoMode === 'end' && perMinute >= BUSY_INVOCATIONS_PER_MINUTE) {
-      this.autoMode = 'periodic';
-      this.log.debug(`auto flush: ${perMinute} invocations in the last minute, switching to periodic pushes`);
-    } else if (this.autoMode === 'periodic' && perMinute < RARE_INVOCATIONS_PER_MINUTE) {
-      this.autoMode = 'end';
-      this.log.debug(
-        `auto flush: ${perMinute} invocations in the last minute, switching to a push per invocation`,
-      );
-    }
-    return this.autoMode;
+export function initialPolicy(strategy: FlushStrategy): PolicyState {
+  return { strategy, recent: [], autoMode: 'end' };
+}
+
+/** The mode of an invocation starting at nowMs; counts it towards the rate. */
+export function modeForInvocation(policy: PolicyState, nowMs: number): ModeChoice {
+  if (policy.strategy !== 'auto') return { policy, mode: policy.strategy, switched: undefined };
+  const recent = [...policy.recent.filter((at) => at > nowMs - WINDOW_MS), nowMs];
+  const perMinute = recent.length;
+  let autoMode = policy.autoMode;
+  let switched: string | undefined;
+  if (autoMode === 'end' && perMinute >= BUSY_INVOCATIONS_PER_MINUTE) {
+    autoMode = 'periodic';
+    switched = `auto flush: ${perMinute} invocations in the last minute, switching to periodic pushes`;
+  } else if (autoMode === 'periodic' && perMinute < RARE_INVOCATIONS_PER_MINUTE) {
+    autoMode = 'end';
+    switched = `auto flush: ${perMinute} invocations in the last minute, switching to a push per invocation`;
   }
+  return { policy: { strategy: policy.strategy, recent, autoMode }, mode: autoMode, switched };
 }

@@ -1,3 +1,4 @@
+import type { DeliveryReport } from './delivery-report.js';
 import type { LogEntry } from './entries.js';
 import type { EntryBuffer } from './entry-buffer.js';
 import type { Logger } from './logger.js';
@@ -6,63 +7,51 @@ import type { PushOutcome } from './loki-push.js';
 /** Uncompressed bytes per push request: large enough to be cheap, small enough for any Loki limit. */
 export const MAX_PUSH_BYTES = 1024 * 1024;
 
-export interface FlushResult {
+export interface PushResult {
   readonly sent: number;
   readonly rejected: number;
-  /** True when Loki could not take everything in time; the rest stays buffered. */
-  readonly incomplete: boolean;
+  /** Loki could not take a batch in time (down, slow, 429, 5xx): it and the rest stay buffered. */
+  readonly failed: boolean;
 }
 
 export interface FlusherDeps {
   readonly buffer: EntryBuffer;
   /** Encodes and sends one batch, with retries, within the deadline. */
   readonly send: (entries: readonly LogEntry[], deadlineMs: number) => Promise<PushOutcome>;
-  /** The entry reporting entries the buffer bound dropped, shipped once Loki accepts again. */
-  readonly dropNotice: (entries: number, bytes: number) => LogEntry;
+  readonly report: DeliveryReport;
+  /** An entry of loki-lambda's own (the drop notice), stamped now. */
+  readonly notice: (line: string) => LogEntry;
   readonly now: () => number;
   readonly log: Logger;
 }
 
-/** After a failed flush, skip optional pushes for this long, doubling up to the maximum. */
-export const FAILURE_COOLDOWN_INITIAL_MS = 1_000;
-export const FAILURE_COOLDOWN_MAX_MS = 16_000;
-
-/** Drains the buffer to Loki in batches; one flush at a time, each bounded by its deadline. */
+/**
+ * One push: drains the buffer to Loki in batches until it is empty, the deadline comes, or Loki
+ * fails. When to push is not its business (push-decision.ts); it only does it and counts drops.
+ */
 export class Flusher {
-  private running: Promise<unknown> = Promise.resolve();
-  private lastFailure: string | undefined;
-  private cooldownMs = 0;
-  private retryNotBeforeMs = 0;
-
   constructor(private readonly deps: FlusherDeps) {}
 
-  /**
-   * True while Loki recently failed: a push in an invocation's critical path would most likely only
-   * add billed time. Wall-clock based, so it holds across freezes.
-   */
-  coolingDown(): boolean {
-    return this.deps.now() < this.retryNotBeforeMs;
-  }
-
-  flush(deadlineMs: number): Promise<FlushResult> {
-    const result = this.running.then(() => this.drain(deadlineMs));
-    this.running = result.catch(() => undefined);
-    return result;
-  }
-
-  private async drain(deadlineMs: number): Promise<FlushResult> {
-    const { buffer, log } = this.deps;
+  async push(deadlineMs: number): Promise<PushResult> {
+    const { buffer, report, log } = this.deps;
     let sent = 0;
     let rejected = 0;
+    // Loki answered last time: what it refused since rides with this push (buffer drops wait for an accept).
+    if (!report.failing) this.queueNotice(false);
     while (buffer.length > 0) {
-      if (this.deps.now() >= deadlineMs) return { sent, rejected, incomplete: true };
+      if (this.deps.now() >= deadlineMs) break;
       const batch = buffer.take(MAX_PUSH_BYTES);
       const outcome = await this.sendSafely(batch, deadlineMs);
       if (outcome.kind === 'accepted') {
         sent += batch.length;
-        this.recovered();
+        this.accepted();
       } else if (outcome.kind === 'rejected') {
         rejected += batch.length;
+        report.dropped(
+          outcome.status === 0 ? 'encode_error' : `rejected_http_${outcome.status}`,
+          batch.length,
+          bytesOf(batch),
+        );
         log.warn(
           outcome.status === 0
             ? `dropped a push of ${batch.length} entries: ${outcome.reason}`
@@ -70,22 +59,11 @@ export class Flusher {
         );
       } else {
         buffer.putBack(batch);
-        // One line per outage, not one per attempt: the buffer keeps the entries for the next chance.
-        if (this.lastFailure === undefined) {
-          log.warn(`cannot push to Loki, keeping ${buffer.length} entries for later: ${outcome.reason}`);
-        } else {
-          log.debug(`push still failing (${buffer.length} entries buffered): ${outcome.reason}`);
-        }
-        this.lastFailure = outcome.reason;
-        this.cooldownMs = Math.min(
-          FAILURE_COOLDOWN_MAX_MS,
-          Math.max(FAILURE_COOLDOWN_INITIAL_MS, this.cooldownMs * 2),
-        );
-        this.retryNotBeforeMs = this.deps.now() + this.cooldownMs;
-        return { sent, rejected, incomplete: true };
+        report.pushFailed(outcome.reason, buffer.length);
+        return { sent, rejected, failed: true };
       }
     }
-    return { sent, rejected, incomplete: false };
+    return { sent, rejected, failed: false };
   }
 
   /** An unexpected error (a bug, not Loki) drops that batch rather than retrying it forever. */
@@ -97,14 +75,23 @@ export class Flusher {
     }
   }
 
-  private recovered(): void {
-    this.cooldownMs = 0;
-    this.retryNotBeforeMs = 0;
-    if (this.lastFailure !== undefined) {
-      this.deps.log.info('Loki accepts pushes again');
-      this.lastFailure = undefined;
-    }
-    const dropped = this.deps.buffer.takeDropReport();
-    if (dropped) this.deps.buffer.add(this.deps.dropNotice(dropped.entries, dropped.bytes));
+  /** Loki takes logs (again): say so, and queue the notice of what was dropped meanwhile. */
+  private accepted(): void {
+    this.deps.report.pushAccepted();
+    this.queueNotice(true);
   }
+
+  private queueNotice(withBufferDrops: boolean): void {
+    const { buffer, report } = this.deps;
+    const dropped = withBufferDrops ? buffer.takeDropReport() : undefined;
+    if (dropped) report.dropped('buffer_full', dropped.entries, dropped.bytes);
+    const notice = report.takeNotice();
+    if (notice !== undefined) buffer.add(this.deps.notice(notice));
+  }
+}
+
+function bytesOf(entries: readonly LogEntry[]): number {
+  let bytes = 0;
+  for (const entry of entries) bytes += entry.sizeBytes;
+  return bytes;
 }

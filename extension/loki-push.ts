@@ -1,6 +1,6 @@
 import type { LokiAuth } from './config.js';
 import { type HttpPost, HttpTimeoutError } from './http-post.js';
-import { backoffMs, retryAfterMs, verdictFor } from './retry-policy.js';
+import { type Backoff, backoffMs, retryAfterMs, verdictFor } from './retry-policy.js';
 
 export type PushOutcome =
   | { readonly kind: 'accepted' }
@@ -22,6 +22,8 @@ export interface PushDeps {
   readonly random: () => number;
   /** Masks secrets in an error body before it is cut to one line (a gateway may echo the header). */
   readonly redact?: (text: string) => string;
+  /** Default: retry-policy.ts's. */
+  readonly backoff?: Backoff;
 }
 
 /** The request headers of every push; computed once. */
@@ -50,7 +52,7 @@ export async function pushWithRetry(
   for (let attempt = 0; ; attempt++) {
     const remaining = deadlineMs - deps.now();
     if (remaining <= 0) return { kind: 'failed', reason: lastProblem };
-    let waitMs = backoffMs(attempt, deps.random);
+    let waitMs = backoffMs(attempt, deps.random, deps.backoff);
     try {
       const response = await deps.post(url, headers, body, remaining);
       const verdict = verdictFor(response.status);

@@ -14,8 +14,10 @@ import {
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLogger } from './logger.js';
+import { timingsFrom } from './push-decision.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { RuntimeApiClient } from './runtime-api.js';
+import { userAgent } from './version.js';
 
 const write = (line: string): void => {
   process.stdout.write(line);
@@ -57,7 +59,7 @@ async function main(): Promise<number> {
       config,
       functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
       functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-      userAgent: `loki-lambda (node ${process.version})`,
+      userAgent: userAgent(process.version),
       next,
       subscribe: (subscription) => runtimeApi.subscribeTelemetry(subscription),
       listen: (port, onEvents) => startTelemetryListener(port, onEvents, log),
@@ -66,6 +68,8 @@ async function main(): Promise<number> {
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       random: Math.random,
+      // Undocumented, for tests only: shorter cooldowns and budgets, so an outage test takes milliseconds.
+      timings: timingsFrom(process.env.LOKI_LAMBDA_TEST_TIMINGS),
     });
   } catch (error) {
     // Shipping cannot start (e.g. the listener port is taken): say so once, keep the function working.

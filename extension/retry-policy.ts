@@ -13,9 +13,20 @@ export function verdictFor(status: number): ResponseVerdict {
   return 'drop';
 }
 
+export interface Backoff {
+  readonly initialMs: number;
+  readonly maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: RETRY_INITIAL_BACKOFF_MS, maxMs: RETRY_MAX_BACKOFF_MS };
+
 /** "Full jitter" backoff: a random wait up to the capped exponential step. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const cap = Math.min(RETRY_MAX_BACKOFF_MS, RETRY_INITIAL_BACKOFF_MS * 2 ** attempt);
+export function backoffMs(
+  attempt: number,
+  random: () => number = Math.random,
+  backoff: Backoff = DEFAULT_BACKOFF,
+): number {
+  const cap = Math.min(backoff.maxMs, backoff.initialMs * 2 ** attempt);
   return Math.floor(random() * cap);
 }
 

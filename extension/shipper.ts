@@ -1,17 +1,17 @@
-import type { ExtensionConfig, LogType } from './config.js';
+import { ENV_VARS, type ExtensionConfig, type LogType } from './config.js';
+import { DeliveryReport } from './delivery-report.js';
 import { EntryMaker, noticeEntry } from './entries.js';
 import { EntryBuffer } from './entry-buffer.js';
 import { EventLoop } from './event-loop.js';
-import { FlushPolicy } from './flush-policy.js';
 import { Flusher, MAX_PUSH_BYTES } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
+import { DEFAULT_TIMINGS, type Timings } from './push-decision.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
 import { streamLabelStrings } from './stream-labels.js';
 import { TELEMETRY_SCHEMA_VERSION, type TelemetryEvent } from './telemetry.js';
 import type { TelemetryListener } from './telemetry-listener.js';
-import { TelemetryTracker } from './telemetry-tracker.js';
 
 /** Lambda's minimum batch limits; small batches arrive sooner. */
 const TELEMETRY_MAX_ITEMS = 1_000;
@@ -38,6 +38,8 @@ export interface ShipperDeps {
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
+  /** Default: DEFAULT_TIMINGS; tests shrink them. */
+  readonly timings?: Timings;
 }
 
 /** Types to subscribe: platform always (the event loop needs runtimeDone and report), plus what is shipped. */
@@ -51,9 +53,10 @@ export function subscribedTypes(shipped: readonly LogType[]): LogType[] {
  */
 export async function runShipper(deps: ShipperDeps): Promise<void> {
   const { config, log, now } = deps;
+  const timings = deps.timings ?? DEFAULT_TIMINGS;
   const buffer = new EntryBuffer(config.maxBufferBytes);
-  const maker = new EntryMaker(now);
-  const tracker = new TelemetryTracker();
+  const report = new DeliveryReport(log, `${ENV_VARS.maxBufferBytes}=${config.maxBufferBytes}`);
+  const maker = new EntryMaker(now, () => report.truncated(1));
   const shipped = new Set<string>(config.logTypes);
   const labelStrings = streamLabelStrings({
     application: config.application,
@@ -63,36 +66,35 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   });
   const headers = pushHeaders(config, deps.userAgent);
   const metadata = { functionVersion: deps.functionVersion };
+  const backoff = { initialMs: timings.retryInitialBackoffMs, maxMs: timings.retryMaxBackoffMs };
   const flusher = new Flusher({
     buffer,
     send: async (entries, deadlineMs) => {
       const { compressPushBody, encodePushRequest } = await loadEncoder();
       const body = compressPushBody(encodePushRequest(entries, labelStrings, metadata));
-      return pushWithRetry({ ...deps, redact: log.redact }, config.pushUrl, headers, body, deadlineMs);
+      return pushWithRetry(
+        { ...deps, redact: log.redact, backoff },
+        config.pushUrl,
+        headers,
+        body,
+        deadlineMs,
+      );
     },
-    dropNotice: (entries, bytes) =>
-      noticeEntry(
-        `loki-lambda dropped ${entries} log entries (${bytes} bytes) while Loki was unreachable: the buffer limit LOKI_MAX_BUFFER_BYTES=${config.maxBufferBytes} was reached`,
-        now(),
-      ),
+    report,
+    notice: (line) => noticeEntry(line, now()),
     now,
     log,
   });
   const loop = new EventLoop({
     next: deps.next,
-    tracker,
-    flush: async (deadlineMs) => {
-      const result = await flusher.flush(deadlineMs);
-      if (result.sent + result.rejected > 0)
-        log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
-      return result;
+    push: (deadlineMs) => flusher.push(deadlineMs),
+    buffered: () => ({ entries: buffer.length, bytes: buffer.sizeBytes }),
+    settings: {
+      strategy: config.flushStrategy,
+      flushIntervalMs: config.flushIntervalMs,
+      fullBatchBytes: MAX_PUSH_BYTES,
+      timings,
     },
-    coolingDown: () => flusher.coolingDown(),
-    pendingEntries: () => buffer.length,
-    pendingBytes: () => buffer.sizeBytes,
-    fullBatchBytes: MAX_PUSH_BYTES,
-    policy: new FlushPolicy(config.flushStrategy, log),
-    flushIntervalMs: config.flushIntervalMs,
     now,
     log,
   });
@@ -102,8 +104,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       const entry = maker.make(event);
       if (entry !== undefined && shipped.has(entry.source)) buffer.add(entry);
     }
-    tracker.observe(events);
-    loop.onBuffered();
+    loop.onTelemetry(events);
   });
   try {
     await deps.subscribe({
@@ -126,9 +127,11 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
 
   try {
     const { shutdownReason } = await loop.run();
-    if (buffer.length > 0) {
-      log.warn(`shutting down (${shutdownReason}) with ${buffer.length} entries Loki could not take in time`);
-    }
+    const dropped = buffer.takeDropReport();
+    if (dropped) report.dropped('buffer_full', dropped.entries, dropped.bytes);
+    report.dropped('left_at_shutdown', buffer.length, buffer.sizeBytes);
+    const line = report.shutdownLine(shutdownReason, buffer.length);
+    if (line !== undefined) log.warn(line);
   } finally {
     await listener.close();
   }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { VERSION } from '../version.js';
 
 /** The bundled extension: one minified ESM file and its source map. */
 export interface ExtensionBundle {
@@ -51,6 +52,8 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     absWorkingDir: root,
     metafile: true,
     logLevel: 'silent',
+    // The User-Agent of every push names the version (extension/version.ts).
+    define: { __LOKI_LAMBDA_VERSION__: JSON.stringify(VERSION) },
   });
   const code = result.outputFiles.find((f) => f.path.endsWith(BUNDLE_FILE_NAME));
   const map = result.outputFiles.find((f) => f.path.endsWith('.map'));

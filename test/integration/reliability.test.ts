@@ -10,6 +10,20 @@ import type { LambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
 const TOKEN = 'rel-TOKEN-9f8e7d';
+/**
+ * Cooldowns, the end budget and retry backoff shrunk (the extension's test-only override), so an
+ * outage of many cooldown cycles takes seconds, not minutes. The schedule is the same, only faster.
+ */
+const FAST = {
+  LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({
+    cooldownInitialMs: 100,
+    cooldownMaxMs: 800,
+    endPushBudgetMs: 200,
+    retryInitialBackoffMs: 5,
+    retryMaxBackoffMs: 50,
+  }),
+};
+const FAST_COOLDOWN_MAX_MS = 800;
 let receiver: LokiReceiver | undefined;
 let emulator: LambdaEmulator | undefined;
 
@@ -62,23 +76,27 @@ function postTelemetry(lambda: LambdaEmulator, body: string | Buffer): Promise<n
 }
 
 describe('reliability under faults', () => {
-  it('Loki down for 30 s across 50 invocations: nothing held to its timeout, every line arrives once when Loki is back', async () => {
-    const { loki, lambda } = await start();
+  it('Loki down across 50 invocations and many cooldowns: nothing held to its timeout, every line arrives once when Loki is back', async () => {
+    const { loki, lambda } = await start(FAST);
     await loki.inject({ kind: 'down' });
 
     const results = [];
     for (let i = 0; i < 50; i++) {
-      results.push(await lambda.invoke({ logs: [`outage ${i}`], durationMs: 450, timeoutMs: 3000 }));
+      results.push(await lambda.invoke({ logs: [`outage ${i}`], durationMs: 30, timeoutMs: 3000 }));
     }
     await loki.inject({ kind: 'up' });
-    for (let i = 0; i < 3; i++) await lambda.invoke({ logs: [`after ${i}`], durationMs: 600 });
+    for (let i = 0; i < 3; i++) {
+      await lambda.invoke({ logs: [`after ${i}`], durationMs: FAST_COOLDOWN_MAX_MS / 2 });
+    }
     await lambda.shutdown();
 
     expect(results.filter((r) => r.timedOut)).toEqual([]);
+    // Cooldowns kept most invocations free of a push attempt during the outage.
+    expect(results.filter((r) => r.durationMs > 150).length).toBeLessThan(25);
     expect(shipped(loki)).toEqual(written(lambda));
     expect(lambda.output().match(/cannot push to Loki/g)).toHaveLength(1);
     expect(lambda.output()).toContain('Loki accepts pushes again');
-  }, 120_000);
+  });
 
   it.each([
     ['slow (answers after 4 s)', { kind: 'delay', ms: 4000, times: 2 } as const],
@@ -110,6 +128,7 @@ describe('reliability under faults', () => {
     await lambda.invoke({ logs: ['retried'] });
 
     expect(loki.requests().map((r) => r.status)).toEqual([503, 429, 204]);
+    expect(loki.requests()[0]?.headers['user-agent']).toMatch(/^loki-lambda\/\d+\.\d+\.\d+\S* \(node v\d+/);
     expect(shipped(loki)).toEqual(['retried']);
     expect(lambda.output()).toBe('');
   });
@@ -126,6 +145,11 @@ describe('reliability under faults', () => {
     expect(shipped(receiver)).toEqual(['fine', 'also fine', 'next invocation']);
     expect(shipped(receiver, 'platform')).toContain(`END RequestId: ${result.requestId}`);
     expect(receiver.requests().map((r) => r.status)).toEqual([400, 204]);
+    expect(shipped(receiver, 'extension')).toEqual([
+      expect.stringMatching(
+        /^loki-lambda dropped (\d+) log entries \(\d+ bytes\): \1 in pushes Loki refused with HTTP 400 .*\[rejected_http_400=\1\]$/,
+      ),
+    ]);
     const rejections = emulator
       .output()
       .match(/Loki rejected a push of \d+ entries \(HTTP 400\): .*Max entry size/g);
@@ -133,7 +157,7 @@ describe('reliability under faults', () => {
   });
 
   it('keeps memory under LOKI_MAX_BUFFER_BYTES during an outage, dropping the oldest, and ships a line saying how many', async () => {
-    const { loki, lambda } = await start({ LOKI_MAX_BUFFER_BYTES: '65536' });
+    const { loki, lambda } = await start({ ...FAST, LOKI_MAX_BUFFER_BYTES: '65536' });
     await loki.inject({ kind: 'down' });
     const line = (i: number, j: number) => `inv ${i} line ${j} ${'.'.repeat(200)}`;
 
@@ -141,7 +165,7 @@ describe('reliability under faults', () => {
       await lambda.invoke({ logs: Array.from({ length: 50 }, (_, j) => line(i, j)) });
     }
     await loki.inject({ kind: 'up' });
-    await new Promise((resolve) => setTimeout(resolve, 16_500)); // let the failure cooldown pass
+    await new Promise((resolve) => setTimeout(resolve, FAST_COOLDOWN_MAX_MS + 200)); // let the cooldown pass
     await lambda.invoke({ logs: ['back'] });
     await lambda.shutdown();
 
@@ -155,8 +179,10 @@ describe('reliability under faults', () => {
     );
     expect(lambda.output()).toContain('Loki accepts pushes again');
     const notice = shipped(loki, 'extension').find((l) => l.startsWith('loki-lambda dropped'));
-    expect(notice).toMatch(/^loki-lambda dropped \d+ log entries \(\d+ bytes\) while Loki was unreachable/);
-  }, 60_000);
+    expect(notice).toMatch(
+      /^loki-lambda dropped \d+ log entries \(\d+ bytes\): \d+ dropped while Loki was unreachable \(the buffer limit LOKI_MAX_BUFFER_BYTES=65536 was reached\) \[buffer_full=\d+\]$/,
+    );
+  });
 
   it('with Loki hung at shutdown, the extension still exits before the deadline', async () => {
     const { loki, lambda } = await start({ LOKI_FLUSH_STRATEGY: 'periodic' });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DeliveryReport } from '../../extension/delivery-report.js';
 import { noticeEntry } from '../../extension/entries.js';
 import { EntryBuffer } from '../../extension/entry-buffer.js';
 import { entryCostBytes } from '../../extension/entry-cost.js';
-import { FAILURE_COOLDOWN_INITIAL_MS, Flusher } from '../../extension/flusher.js';
+import { Flusher } from '../../extension/flusher.js';
 import { createLogger } from '../../extension/logger.js';
 import type { PushOutcome } from '../../extension/loki-push.js';
 
@@ -10,7 +11,9 @@ function setup(outcomes: Array<PushOutcome | Error>, maxBufferBytes = 1_000_000)
   const buffer = new EntryBuffer(maxBufferBytes);
   const sent: string[][] = [];
   const logged: string[] = [];
-  let clock = 1_000;
+  const clock = 1_000;
+  const log = createLogger((line) => logged.push(line), false);
+  const report = new DeliveryReport(log, `LOKI_MAX_BUFFER_BYTES=${maxBufferBytes}`);
   const flusher = new Flusher({
     buffer,
     send: async (entries) => {
@@ -19,84 +22,95 @@ function setup(outcomes: Array<PushOutcome | Error>, maxBufferBytes = 1_000_000)
       if (outcome.kind === 'accepted') sent.push(entries.map((e) => e.line));
       return outcome;
     },
-    dropNotice: (entries, bytes) => noticeEntry(`dropped ${entries} (${bytes} bytes)`, clock),
+    report,
+    notice: (line) => noticeEntry(line, clock),
     now: () => clock,
-    log: createLogger((line) => logged.push(line), false),
+    log,
   });
   const add = (...lines: string[]) => {
     for (const line of lines) buffer.add(noticeEntry(line, clock));
   };
-  return { buffer, flusher, sent, logged, add, advance: (ms: number) => (clock += ms) };
+  return { buffer, flusher, report, sent, logged, add };
 }
 
 describe('Flusher', () => {
-  it('keeps entries Loki could not take, says so once, and cools down before the next optional push', async () => {
-    const { flusher, buffer, sent, logged, add, advance } = setup([
+  it('keeps entries Loki could not take and says so once per outage, then that Loki is back', async () => {
+    const { flusher, buffer, sent, logged, add } = setup([
       { kind: 'failed', reason: 'cannot reach Loki (ECONNREFUSED)' },
       { kind: 'failed', reason: 'cannot reach Loki (ECONNREFUSED)' },
     ]);
     add('a', 'b');
 
-    const first = await flusher.flush(10_000);
-    const coolingAfterFirst = flusher.coolingDown();
-    advance(FAILURE_COOLDOWN_INITIAL_MS);
-    const coolingLater = flusher.coolingDown();
-    await flusher.flush(10_000);
-    const third = await flusher.flush(10_000);
+    const first = await flusher.push(10_000);
+    await flusher.push(10_000);
+    const third = await flusher.push(10_000);
 
-    expect(first).toEqual({ sent: 0, rejected: 0, incomplete: true });
-    expect([coolingAfterFirst, coolingLater]).toEqual([true, false]);
-    expect(third).toEqual({ sent: 2, rejected: 0, incomplete: false });
+    expect(first).toEqual({ sent: 0, rejected: 0, failed: true });
+    expect(third).toEqual({ sent: 2, rejected: 0, failed: false });
     expect(sent).toEqual([['a', 'b']]);
     expect(buffer.length).toBe(0);
     expect(logged.filter((l) => l.includes('cannot push to Loki'))).toHaveLength(1);
     expect(logged).toContain('loki-lambda: Loki accepts pushes again\n');
-    expect(flusher.coolingDown()).toBe(false);
   });
 
-  it('drops a batch Loki rejects, logs why, and goes on with the rest', async () => {
-    const { flusher, logged, add } = setup([{ kind: 'rejected', status: 400, reason: 'entry too old' }]);
+  it('drops a batch Loki rejects, logs why, counts it, and goes on with the rest', async () => {
+    const { flusher, report, logged, add } = setup([
+      { kind: 'rejected', status: 400, reason: 'entry too old' },
+    ]);
     add('old');
 
-    const result = await flusher.flush(10_000);
+    const result = await flusher.push(10_000);
 
-    expect(result).toEqual({ sent: 0, rejected: 1, incomplete: false });
+    expect(result).toEqual({ sent: 0, rejected: 1, failed: false });
     expect(logged).toEqual(['loki-lambda: Loki rejected a push of 1 entries (HTTP 400): entry too old\n']);
+    expect(report.shutdownLine('spindown', 0)).toBe(
+      'shutting down (spindown); since start: 1 in pushes Loki refused with HTTP 400 (it keeps the valid entries of such a push) [rejected_http_400=1]',
+    );
   });
 
-  it('drops a batch whose encoding throws instead of retrying it forever', async () => {
+  it('drops a batch whose encoding throws instead of retrying it forever, and names that in the next notice', async () => {
     const { flusher, sent, logged, add } = setup([new Error('boom')]);
     add('poison');
 
-    const first = await flusher.flush(10_000);
+    const first = await flusher.push(10_000);
     add('next');
-    const second = await flusher.flush(10_000);
+    const second = await flusher.push(10_000);
 
-    expect(first).toEqual({ sent: 0, rejected: 1, incomplete: false });
-    expect(second).toEqual({ sent: 1, rejected: 0, incomplete: false });
-    expect(sent).toEqual([['next']]);
+    expect(first).toEqual({ sent: 0, rejected: 1, failed: false });
+    expect(second).toEqual({ sent: 2, rejected: 0, failed: false });
+    expect(sent).toEqual([
+      [
+        'next',
+        `loki-lambda dropped 1 log entries (${entryCostBytes('poison', 6)} bytes): 1 dropped because they could not be encoded [encode_error=1]`,
+      ],
+    ]);
     expect(logged[0]).toBe('loki-lambda: dropped a push of 1 entries: could not encode or send: boom\n');
   });
 
   it('ships a notice of what the buffer bound dropped once Loki accepts again', async () => {
-    // The bound holds two one-letter entries.
-    const oneLetter = entryCostBytes('a', 1);
-    const { flusher, sent, add } = setup([{ kind: 'failed', reason: 'down' }], 2 * oneLetter + 10);
-    add('a', 'b', 'c', 'd');
+    // The bound holds two 200-letter entries, and the notice.
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((letter) => letter.repeat(200));
+    const cost = entryCostBytes(a!, 200);
+    const { flusher, sent, add } = setup([{ kind: 'failed', reason: 'down' }], 2 * cost + 10);
+    add(a!, b!, c!, d!);
 
-    await flusher.flush(10_000);
-    await flusher.flush(10_000);
+    await flusher.push(10_000);
+    await flusher.push(10_000);
 
-    expect(sent.flat()).toEqual(['c', 'd', `dropped 2 (${2 * oneLetter} bytes)`]);
+    expect(sent.flat()).toEqual([
+      c,
+      d,
+      `loki-lambda dropped 2 log entries (${2 * cost} bytes): 2 dropped while Loki was unreachable (the buffer limit LOKI_MAX_BUFFER_BYTES=${2 * cost + 10} was reached) [buffer_full=2]`,
+    ]);
   });
 
   it('stops at its deadline, leaving the rest buffered', async () => {
     const { flusher, buffer, add } = setup([]);
     add('late');
 
-    const result = await flusher.flush(500);
+    const result = await flusher.push(500);
 
-    expect(result).toEqual({ sent: 0, rejected: 0, incomplete: true });
+    expect(result).toEqual({ sent: 0, rejected: 0, failed: false });
     expect(buffer.length).toBe(1);
   });
 });

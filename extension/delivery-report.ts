@@ -1,0 +1,128 @@
+import type { Logger } from './logger.js';
+
+/**
+ * Why entries did not reach Loki as written, promtail-style. Every drop is counted under one of these;
+ * truncation is counted too although the (shortened) line is still shipped.
+ */
+export type DropReason =
+  /** The buffer bound was reached while Loki did not take the logs: the oldest entries went. */
+  | 'buffer_full'
+  /** Loki refused the batch with a 4xx other than 429 (the status is in the count's name). */
+  | `rejected_http_${number}`
+  /** A batch could not be encoded or sent (a bug, not Loki): dropped rather than retried forever. */
+  | 'encode_error'
+  /** Still buffered when the shutdown deadline came. */
+  | 'left_at_shutdown';
+
+const TRUNCATED = 'line_too_long';
+
+interface Tally {
+  entries: number;
+  bytes: number;
+}
+
+/**
+ * Counts what was dropped and why, and reports Loki's health once per change (not once per attempt).
+ * What was dropped since the last notice becomes a notice entry shipped to Loki; the totals since the
+ * start are printed at shutdown.
+ */
+export class DeliveryReport {
+  private sinceNotice = new Map<string, Tally>();
+  private readonly total = new Map<string, Tally>();
+  private failingNow = false;
+
+  /** @param bufferLimit how the buffer bound is named in a notice, e.g. `LOKI_MAX_BUFFER_BYTES=65536` */
+  constructor(
+    private readonly log: Logger,
+    private readonly bufferLimit: string,
+  ) {}
+
+  dropped(reason: DropReason, entries: number, bytes: number): void {
+    if (entries <= 0) return;
+    add(this.sinceNotice, reason, entries, bytes);
+    add(this.total, reason, entries, bytes);
+  }
+
+  truncated(lines: number): void {
+    if (lines <= 0) return;
+    add(this.sinceNotice, TRUNCATED, lines, 0);
+    add(this.total, TRUNCATED, lines, 0);
+  }
+
+  /** Loki could not take a batch in time: one line per outage, debug lines after. */
+  pushFailed(reason: string, buffered: number): void {
+    if (!this.failingNow)
+      this.log.warn(`cannot push to Loki, keeping ${buffered} entries for later: ${reason}`);
+    else this.log.debug(`push still failing (${buffered} entries buffered): ${reason}`);
+    this.failingNow = true;
+  }
+
+  pushAccepted(): void {
+    if (this.failingNow) this.log.info('Loki accepts pushes again');
+    this.failingNow = false;
+  }
+
+  /** True from a failed push until Loki accepts one again. */
+  get failing(): boolean {
+    return this.failingNow;
+  }
+
+  /** The line telling Loki what was dropped since the last notice, or undefined when nothing was. */
+  takeNotice(): string | undefined {
+    const dropped = droppedOnly(this.sinceNotice);
+    if (dropped.entries === 0) return undefined;
+    const line = `loki-lambda dropped ${dropped.entries} log entries (${dropped.bytes} bytes): ${this.describe(this.sinceNotice)}`;
+    this.sinceNotice = new Map();
+    return line;
+  }
+
+  /** The shutdown line, or undefined when everything was delivered as written. */
+  shutdownLine(reason: string, left: number): string | undefined {
+    if (left === 0 && this.total.size === 0) return undefined;
+    const head =
+      left > 0
+        ? `shutting down (${reason}) with ${left} entries Loki could not take in time`
+        : `shutting down (${reason})`;
+    return this.total.size === 0 ? head : `${head}; since start: ${this.describe(this.total)}`;
+  }
+
+  private describe(tallies: ReadonlyMap<string, Tally>): string {
+    const parts = [...tallies].map(([reason, { entries }]) => `${entries} ${this.explain(reason)}`);
+    const counts = [...tallies].map(([reason, { entries }]) => `${reason}=${entries}`).join(' ');
+    return `${parts.join(', ')} [${counts}]`;
+  }
+
+  private explain(reason: string): string {
+    if (reason === 'buffer_full')
+      return `dropped while Loki was unreachable (the buffer limit ${this.bufferLimit} was reached)`;
+    if (reason === 'encode_error') return 'dropped because they could not be encoded';
+    if (reason === 'left_at_shutdown') return 'left unsent at shutdown';
+    if (reason === TRUNCATED) return 'truncated to the maximum line size (still shipped)';
+    const status = /^rejected_http_(\d+)$/.exec(reason)?.[1];
+    if (status === undefined) return `dropped (${reason})`;
+    // Loki stores the valid entries of a push it answers 400: some of these may have arrived.
+    return status === '400'
+      ? 'in pushes Loki refused with HTTP 400 (it keeps the valid entries of such a push)'
+      : `rejected by Loki (HTTP ${status})`;
+  }
+}
+
+function add(tallies: Map<string, Tally>, reason: string, entries: number, bytes: number): void {
+  const tally = tallies.get(reason);
+  if (tally === undefined) tallies.set(reason, { entries, bytes });
+  else {
+    tally.entries += entries;
+    tally.bytes += bytes;
+  }
+}
+
+function droppedOnly(tallies: ReadonlyMap<string, Tally>): Tally {
+  let entries = 0;
+  let bytes = 0;
+  for (const [reason, tally] of tallies) {
+    if (reason === TRUNCATED) continue;
+    entries += tally.entries;
+    bytes += tally.bytes;
+  }
+  return { entries, bytes };
+}
