@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
@@ -8,11 +9,14 @@ import { WAITER_TIMING_DEFAULT } from './aws/waiter-timing.js';
 import { registerAttachCommand } from './commands/attach.js';
 import { registerBuildCommand } from './commands/build.js';
 import { registerCheckCommand } from './commands/check.js';
+import { registerDashboardCommand } from './commands/dashboard.js';
 import { registerDeployCommand } from './commands/deploy.js';
 import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
+import { registerRulesCommand } from './commands/rules.js';
 import { registerTailCommand } from './commands/tail.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
+import type { DashboardDeps } from './dashboard/deps.js';
 import { type CliIo, ExitCode } from './io.js';
 import { BUILT_LAYERS_SUBDIR, defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
@@ -22,7 +26,10 @@ import { nodeSupportNotice } from './node-support.js';
 import { VERSION } from './version.js';
 
 /** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
-export type CliDeps = Partial<AwsDeps> & { readonly loki?: Partial<LokiDeps> };
+export type CliDeps = Partial<AwsDeps> & {
+  readonly loki?: Partial<LokiDeps>;
+  readonly grafana?: Partial<DashboardDeps>;
+};
 
 /**
  * The real AWS clients, build, clock and prompt: the only place they are created. The AWS SDK and the
@@ -104,6 +111,15 @@ export function defaultLokiDeps(io: CliIo): LokiDeps {
   };
 }
 
+/** Node's fetch and files for `dashboard` and `rules`: the only place they are chosen. */
+export function defaultDashboardDeps(): DashboardDeps {
+  return {
+    fetch: (url, init) => fetch(url, init),
+    readTextFile: (path) => readFile(path, 'utf8'),
+    writeTextFile: (path, text) => writeFile(path, text),
+  };
+}
+
 /** Builds the commander program; each command sets the exit code through `setExitCode`. */
 export function createProgram(io: CliIo, setExitCode: (code: number) => void, deps: CliDeps = {}): Command {
   const program = new Command('loki-lambda')
@@ -115,7 +131,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
       writeErr: (s) => io.stderr.write(s),
     })
     .showHelpAfterError('(run with --help for usage)');
-  const { loki: lokiOverrides, ...awsOverrides } = deps;
+  const { loki: lokiOverrides, grafana: grafanaOverrides, ...awsOverrides } = deps;
   const aws: AwsDeps = { ...defaultAwsDeps(io), ...awsOverrides };
   const loki: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
   registerBuildCommand(program, io, setExitCode, aws.buildLayers);
@@ -126,6 +142,9 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
   registerUpgradeCommand(program, io, setExitCode, aws);
   registerTailCommand(program, io, setExitCode, aws, loki);
   registerCheckCommand(program, io, setExitCode, aws, loki);
+  const grafana: DashboardDeps = { ...defaultDashboardDeps(), ...grafanaOverrides };
+  registerDashboardCommand(program, io, setExitCode, grafana);
+  registerRulesCommand(program, io, setExitCode, grafana);
   return program;
 }
 

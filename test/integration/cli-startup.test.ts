@@ -15,7 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
 /** The dependencies that dominate start-up time. */
-const HEAVY_PACKAGES = ['@aws-sdk', 'archiver', 'ora', 'esbuild', 'ws'] as const;
+const HEAVY_PACKAGES = [
+  '@aws-sdk',
+  'archiver',
+  'ora',
+  'esbuild',
+  'ws',
+  '@grafana/grafana-foundation-sdk',
+] as const;
 type HeavyPackage = (typeof HEAVY_PACKAGES)[number];
 
 /** Registers a resolve hook that appends every resolved module URL to $CLI_STARTUP_TRACE_FILE. */
@@ -102,7 +109,17 @@ describe('the compiled CLI loads heavy dependencies only in the commands that us
     const result = await runTraced(['--help']);
 
     expect(result.code).toBe(0);
-    for (const command of ['build', 'publish', 'attach', 'detach', 'deploy', 'tail', 'check']) {
+    for (const command of [
+      'build',
+      'publish',
+      'attach',
+      'detach',
+      'deploy',
+      'tail',
+      'check',
+      'dashboard',
+      'rules',
+    ]) {
       expect(result.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
     }
     expect(result.resolvedCount).toBeGreaterThan(0);
@@ -134,6 +151,16 @@ describe('the compiled CLI loads heavy dependencies only in the commands that us
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout).layers).toHaveLength(1);
     expect([...result.heavy].sort()).toEqual(['archiver', 'esbuild']);
+  });
+
+  it("writes the dashboard with Grafana's SDK only, and the rules without it", async () => {
+    const dashboard = await runTraced(['dashboard', '--out', join(work, 'dashboard.json')]);
+    const rules = await runTraced(['rules']);
+
+    expect(dashboard.code, dashboard.stderr).toBe(0);
+    expect([...dashboard.heavy]).toEqual(['@grafana/grafana-foundation-sdk']);
+    expect(rules.code, rules.stderr).toBe(0);
+    expect([...rules.heavy]).toEqual([]);
   });
 
   describe('tail', () => {

@@ -114,6 +114,8 @@ describe('the launcher', () => {
 
   it('is a POSIX sh script that falls back to the Node of Lambda’s Node.js runtimes', () => {
     expect(LAUNCHER_SCRIPT.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(LAUNCHER_SCRIPT).toContain('exec /var/lang/bin/node $heap_flags "$layer_dir/loki-lambda/index.cjs"');
+    expect(LAUNCHER_SCRIPT).toContain(
+      'exec /var/lang/bin/node $heap_flags "$layer_dir/loki-lambda/index.cjs"',
+    );
   });
 });
