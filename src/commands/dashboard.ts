@@ -2,8 +2,15 @@ import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import type { DashboardDeps } from '../dashboard/deps.js';
 import { type CliIo, ExitCode } from '../io.js';
-import { renderUploadFailure, renderUploadSuccess, renderWritten } from '../render/dashboard.js';
-import { VERSION } from '../version.js';
+import {
+  renderFileFailure,
+  renderUploadFailure,
+  renderUploadSuccess,
+  renderWriteFailure,
+  renderWritten,
+} from '../render/dashboard.js';
+import { createOutput } from '../render/output.js';
+import { USER_AGENT, VERSION } from '../version.js';
 
 interface DashboardOptions {
   readonly app?: string;
@@ -40,9 +47,8 @@ export function registerDashboardCommand(
 }
 
 async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: DashboardDeps): Promise<number> {
-  const error = (text: string): void => {
-    io.stderr.write(`loki-lambda dashboard: ${text}\n`);
-  };
+  const out = createOutput(io, 'dashboard', false);
+  const error = out.error;
   const problem = validate(options);
   if (problem !== undefined) {
     error(problem);
@@ -53,7 +59,7 @@ async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: Dash
     try {
       token = (await deps.readTextFile(resolvePath(io, options.grafanaTokenFile))).trim();
     } catch (cause) {
-      error(`cannot read --grafana-token-file ${options.grafanaTokenFile}: ${reasonOf(cause)}`);
+      error(renderFileFailure('read --grafana-token-file', options.grafanaTokenFile, cause));
       return ExitCode.usage;
     }
     if (token === '') {
@@ -67,17 +73,16 @@ async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: Dash
   const { buildDashboard, dashboardTitle } = await import('../dashboard/build-dashboard.js');
   const scope = { application: options.app, environment: options.env };
   const dashboard = buildDashboard(scope);
-  const json = `${JSON.stringify(dashboard, null, 2)}\n`;
   if (options.out !== undefined) {
     try {
-      await deps.writeTextFile(resolvePath(io, options.out), json);
+      await deps.writeTextFile(resolvePath(io, options.out), `${JSON.stringify(dashboard, null, 2)}\n`);
     } catch (cause) {
-      error(`cannot write ${options.out}: ${reasonOf(cause)}`);
+      error(renderWriteFailure(options.out, cause));
       return ExitCode.failure;
     }
-    io.stderr.write(renderWritten('dashboard', options.out));
+    out.progress(renderWritten('dashboard', options.out));
   } else if (options.grafanaUrl === undefined) {
-    io.stdout.write(json);
+    out.document(dashboard);
   }
   if (options.grafanaUrl === undefined || token === undefined) return ExitCode.ok;
 
@@ -89,7 +94,7 @@ async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: Dash
       dashboard: { ...dashboard },
       folder: options.folder,
       message: `loki-lambda ${VERSION}`,
-      userAgent: `loki-lambda/${VERSION}`,
+      userAgent: USER_AGENT,
     },
     deps.fetch,
   );
@@ -97,7 +102,7 @@ async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: Dash
     error(renderUploadFailure(outcome, displayUrl(options.grafanaUrl)));
     return ExitCode.failure;
   }
-  io.stdout.write(renderUploadSuccess(outcome, dashboardTitle(scope)));
+  out.human(renderUploadSuccess(outcome, dashboardTitle(scope)));
   return ExitCode.ok;
 }
 
@@ -135,11 +140,4 @@ function displayUrl(url: string): string {
 
 function resolvePath(io: CliIo, path: string): string {
   return isAbsolute(path) ? path : join(io.cwd, path);
-}
-
-function reasonOf(cause: unknown): string {
-  const code = (cause as { code?: unknown }).code;
-  if (code === 'ENOENT') return 'no such file';
-  if (code === 'EACCES') return 'permission denied';
-  return cause instanceof Error ? cause.message : String(cause);
 }

@@ -1,16 +1,17 @@
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import type { DashboardDeps } from '../dashboard/deps.js';
-import { type CliIo, ExitCode } from '../io.js';
-import { parseDurationMs } from '../loki/duration.js';
-import { renderWritten } from '../render/dashboard.js';
 import {
   buildRules,
   RULE_THRESHOLDS_DEFAULT,
   type RuleThresholds,
   SILENCE_LOOKBACK,
-} from '../rules/build-rules.js';
-import { ruleFileYaml } from '../rules/rules-yaml.js';
+} from '../dashboard/alert-rules.js';
+import type { DashboardDeps } from '../dashboard/deps.js';
+import { type CliIo, ExitCode } from '../io.js';
+import { parseDurationMs } from '../loki/duration.js';
+import { renderWriteFailure, renderWritten } from '../render/dashboard.js';
+import { createOutput } from '../render/output.js';
+import { ruleFileYaml } from '../render/rules-yaml.js';
 
 interface RulesOptions {
   readonly app?: string;
@@ -72,27 +73,26 @@ async function rulesCommand(
   options: RulesOptions,
   deps: Pick<DashboardDeps, 'writeTextFile'>,
 ): Promise<number> {
-  const error = (text: string): void => {
-    io.stderr.write(`loki-lambda rules: ${text}\n`);
-  };
+  const out = createOutput(io, 'rules', options.json === true && options.out === undefined);
   const parsed = parseThresholds(options);
   if (typeof parsed === 'string') {
-    error(parsed);
+    out.error(parsed);
     return ExitCode.usage;
   }
   const rules = buildRules({ application: options.app, environment: options.env }, parsed);
-  const text = options.json ? `${JSON.stringify(rules, null, 2)}\n` : ruleFileYaml(rules);
   if (options.out === undefined) {
-    io.stdout.write(text);
+    if (options.json) out.document(rules);
+    else out.human(ruleFileYaml(rules));
     return ExitCode.ok;
   }
+  const text = options.json ? `${JSON.stringify(rules, null, 2)}\n` : ruleFileYaml(rules);
   try {
     await deps.writeTextFile(isAbsolute(options.out) ? options.out : join(io.cwd, options.out), text);
   } catch (cause) {
-    error(`cannot write ${options.out}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    out.error(renderWriteFailure(options.out, cause));
     return ExitCode.failure;
   }
-  io.stderr.write(renderWritten('alert rules', options.out));
+  out.progress(renderWritten('alert rules', options.out));
   return ExitCode.ok;
 }
 

@@ -40,3 +40,21 @@ export function renderUploadFailure(failure: Failure, grafanaUrl: string): strin
 export function renderWritten(what: string, path: string): string {
   return `Wrote the ${what} to ${path}\n`;
 }
+
+/** `cannot write FILE: reason`. */
+export function renderWriteFailure(path: string, cause: unknown): string {
+  return renderFileFailure('write', path, cause);
+}
+
+/** `cannot VERB FILE: reason`, with the usual errno codes in words. */
+export function renderFileFailure(verb: string, path: string, cause: unknown): string {
+  return `cannot ${verb} ${path}: ${fileErrorReason(cause)}`;
+}
+
+function fileErrorReason(cause: unknown): string {
+  const code = (cause as { code?: unknown }).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a directory';
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -290,7 +290,7 @@ describe('loki-lambda dashboard --grafana-url', () => {
     ],
     [
       ['--grafana-url', 'http://127.0.0.1:9', '--grafana-token-file', 'missing'],
-      'cannot read --grafana-token-file missing: no such file',
+      'cannot read --grafana-token-file missing: no such file or directory',
     ],
   ])('refuses %j with a usage error', async (args, message) => {
     const result = await cli(['dashboard', ...args]);

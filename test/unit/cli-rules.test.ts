@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
-import type { RuleFile } from '../../src/rules/build-rules.js';
+import type { RuleFile } from '../../src/dashboard/alert-rules.js';
 import { syntaxErrors } from '../support/logql-pipeline.js';
 import { LiveCapture } from '../support/loki-tail-cli.js';
 

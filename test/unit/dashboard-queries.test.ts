@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { DeliveryReport } from '../../extension/delivery-report.js';
 import { EntryMaker, noticeEntry } from '../../extension/entries.js';
 import type { Logger } from '../../extension/logger.js';
+import { buildRules } from '../../src/dashboard/alert-rules.js';
 import { buildDashboard } from '../../src/dashboard/build-dashboard.js';
 import { PRICE_PER_GB_SECOND_USD } from '../../src/dashboard/dashboard-model.js';
-import { buildRules } from '../../src/rules/build-rules.js';
 import {
   functionLogEvent,
   type InvocationStatus,

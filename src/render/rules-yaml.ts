@@ -1,4 +1,4 @@
-import type { AlertRule, RuleFile } from './build-rules.js';
+import type { AlertRule, RuleFile } from '../dashboard/alert-rules.js';
 
 /**
  * The rule file as Prometheus rule-group YAML (what the Loki ruler, `lokitool rules` and

@@ -6,7 +6,7 @@ import {
   memoryUsedPercent,
   type StreamScope,
   silentFunctions,
-} from '../dashboard/queries.js';
+} from './queries.js';
 
 /** Thresholds of the alerts, each a flag of `loki-lambda rules`. */
 export interface RuleThresholds {
