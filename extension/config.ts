@@ -1,45 +1,24 @@
 import { isValidLabelName, RESERVED_LABEL_NAMES } from './labels.js';
+import {
+  ENV_VARS,
+  type FlushStrategy,
+  type LogType,
+  MAX_BUFFER_BYTES_DEFAULT,
+  MAX_BUFFER_BYTES_MAX,
+  MAX_BUFFER_BYTES_MIN,
+  readSettings,
+} from './settings.js';
 
-/** The LOKI_* variables the extension reads (DESIGN.md §3); names are a public contract. */
-export const ENV_VARS = {
-  endpointUrl: 'LOKI_ENDPOINT_URL',
-  application: 'LOKI_APPLICATION_LABEL',
-  environment: 'LOKI_ENV_LABEL',
-  bearerToken: 'LOKI_BEARER_TOKEN',
-  username: 'LOKI_USERNAME',
-  password: 'LOKI_PASSWORD',
-  tenantId: 'LOKI_TENANT_ID',
-  extraLabels: 'LOKI_EXTRA_LABELS',
-  flushStrategy: 'LOKI_FLUSH_STRATEGY',
-  flushIntervalMs: 'LOKI_FLUSH_INTERVAL_MS',
-  bufferTimeoutMs: 'LOKI_BUFFER_TIMEOUT_MS',
-  logTypes: 'LOKI_LOG_TYPES',
-  listenerPort: 'LOKI_LISTENER_PORT',
-  maxBufferBytes: 'LOKI_MAX_BUFFER_BYTES',
-  debug: 'LOKI_DEBUG',
-} as const;
-
-/** Variables whose values must never be printed. */
-export const SECRET_ENV_VARS = [ENV_VARS.bearerToken, ENV_VARS.password] as const;
-
-export const FLUSH_STRATEGIES = ['auto', 'end', 'periodic'] as const;
-export type FlushStrategy = (typeof FLUSH_STRATEGIES)[number];
-
-export const LOG_TYPES = ['platform', 'function', 'extension'] as const;
-export type LogType = (typeof LOG_TYPES)[number];
+export {
+  ENV_VARS,
+  FLUSH_STRATEGIES,
+  type FlushStrategy,
+  LOG_TYPES,
+  type LogType,
+  SECRET_ENV_VARS,
+} from './settings.js';
 
 export const PUSH_PATH = '/loki/api/v1/push';
-export const BUFFER_TIMEOUT_MS_DEFAULT = 200;
-export const BUFFER_TIMEOUT_MS_MIN = 25;
-export const BUFFER_TIMEOUT_MS_MAX = 30_000;
-export const FLUSH_INTERVAL_MS_DEFAULT = 10_000;
-export const FLUSH_INTERVAL_MS_MIN = 100;
-export const FLUSH_INTERVAL_MS_MAX = 900_000;
-export const LISTENER_PORT_DEFAULT = 1234;
-/** Bound of the buffer when the function's memory is not known (outside Lambda), and its range. */
-export const MAX_BUFFER_BYTES_DEFAULT = 16 * 1024 * 1024;
-export const MAX_BUFFER_BYTES_MIN = 64 * 1024;
-export const MAX_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
 /**
  * The bound follows the function's memory, which the extension shares (DESIGN.md §6): by default a
  * 16th of it (at most MAX_BUFFER_BYTES_DEFAULT), and never more than an 8th, half of the V8 old space
@@ -47,7 +26,6 @@ export const MAX_BUFFER_BYTES_MAX = 1024 * 1024 * 1024;
  */
 export const MEMORY_DIVISOR_BUFFER_DEFAULT = 16;
 export const MEMORY_DIVISOR_BUFFER_MAX = 8;
-export const LOG_TYPES_DEFAULT: readonly LogType[] = ['platform', 'function'];
 /** Loki's defaults: at most 15 label names per stream, 2,048 characters per label value, 1,024 per name. */
 export const MAX_LABELS_PER_STREAM = 15;
 export const MAX_LABEL_VALUE_LENGTH = 2048;
@@ -126,87 +104,28 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function parseConfig(env: Env, context: FunctionContext = {}): ConfigResult {
   const problems: string[] = [];
   const adjusted: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name]?.trim();
-    return value === '' ? undefined : value;
-  };
-  const required = (name: string, what: string): string => {
-    const value = read(name);
-    if (value === undefined) problems.push(`${name} is required (${what})`);
-    return value ?? '';
-  };
-  const integer = (name: string, fallback: number, min: number, max: number): number => {
-    const raw = read(name);
-    if (raw === undefined) return fallback;
-    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return Number(raw);
-  };
-
-  const pushUrl = parsePushUrl(
-    required(ENV_VARS.endpointUrl, 'the Loki base URL, e.g. https://loki.example.com'),
-    problems,
-  );
-  const application = labelValue(
-    ENV_VARS.application,
-    required(ENV_VARS.application, 'the application label'),
-    problems,
-  );
-  const environment = labelValue(
-    ENV_VARS.environment,
-    required(ENV_VARS.environment, 'the environment label'),
-    problems,
-  );
-  const auth = parseAuth(
-    read(ENV_VARS.bearerToken),
-    read(ENV_VARS.username),
-    read(ENV_VARS.password),
-    problems,
-  );
-  const tenantId = read(ENV_VARS.tenantId);
+  const bufferLimits = bufferLimitsFor(context.functionMemoryMb);
+  // Each setting on its own, from the table; then the rules that join several of them.
+  const values = readSettings(env, problems, { maxBufferBytes: bufferLimits.defaultBytes });
+  const pushUrl = parsePushUrl(values.endpointUrl ?? '', problems);
+  const application = labelValue(ENV_VARS.application, values.application ?? '', problems);
+  const environment = labelValue(ENV_VARS.environment, values.environment ?? '', problems);
+  const auth = parseAuth(values.bearerToken, values.username, values.password, problems);
+  const tenantId = values.tenantId;
   if (
     tenantId !== undefined &&
     (!TENANT_ID_PATTERN.test(tenantId) || tenantId === '.' || tenantId === '..')
   ) {
     problems.push(`${ENV_VARS.tenantId} must be 1 to 150 characters of letters, digits and !-_.*'()`);
   }
-  const extraLabels = parseExtraLabels(read(ENV_VARS.extraLabels), problems);
-  const flushStrategy = oneOf(
-    ENV_VARS.flushStrategy,
-    read(ENV_VARS.flushStrategy),
-    FLUSH_STRATEGIES,
-    'auto',
-    problems,
-  );
-  const flushIntervalMs = integer(
-    ENV_VARS.flushIntervalMs,
-    FLUSH_INTERVAL_MS_DEFAULT,
-    FLUSH_INTERVAL_MS_MIN,
-    FLUSH_INTERVAL_MS_MAX,
-  );
-  const bufferTimeoutMs = integer(
-    ENV_VARS.bufferTimeoutMs,
-    BUFFER_TIMEOUT_MS_DEFAULT,
-    BUFFER_TIMEOUT_MS_MIN,
-    BUFFER_TIMEOUT_MS_MAX,
-  );
-  const logTypes = parseLogTypes(read(ENV_VARS.logTypes), problems);
-  const listenerPort = integer(ENV_VARS.listenerPort, LISTENER_PORT_DEFAULT, 0, 65_535);
-  const bufferLimits = bufferLimitsFor(context.functionMemoryMb);
-  const maxBufferBytes = integer(
-    ENV_VARS.maxBufferBytes,
-    bufferLimits.defaultBytes,
-    MAX_BUFFER_BYTES_MIN,
-    MAX_BUFFER_BYTES_MAX,
-  );
+  const extraLabels = parseExtraLabels(values.extraLabels, problems);
+  const { flushStrategy, flushIntervalMs, bufferTimeoutMs, logTypes, listenerPort, debug } = values;
+  const maxBufferBytes = values.maxBufferBytes;
   if (maxBufferBytes > bufferLimits.maxBytes) {
     adjusted.push(
       `${bufferTooLarge(maxBufferBytes, context.functionMemoryMb ?? 0, bufferLimits.maxBytes)}; using ${bufferLimits.defaultBytes}`,
     );
   }
-  const debug = parseBoolean(ENV_VARS.debug, read(ENV_VARS.debug), problems);
 
   if (problems.length > 0) return { ok: false, problems: [...problems, ...adjusted] };
   return {
@@ -271,20 +190,33 @@ function labelValue(name: string, value: string, problems: string[]): string {
   return value;
 }
 
-function parseAuth(
+/** How the auth settings are named in problems: the variables, or a command's own flags. */
+export interface AuthSettingNames {
+  readonly token: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+const AUTH_VARIABLES: AuthSettingNames = {
+  token: ENV_VARS.bearerToken,
+  username: ENV_VARS.username,
+  password: ENV_VARS.password,
+};
+
+/** The auth rules, shared with `tail`: a bearer token, or a username and password, never both. */
+export function parseAuth(
   token: string | undefined,
   username: string | undefined,
   password: string | undefined,
   problems: string[],
+  names: AuthSettingNames = AUTH_VARIABLES,
 ): LokiAuth {
   if ((username === undefined) !== (password === undefined)) {
-    problems.push(`${ENV_VARS.username} and ${ENV_VARS.password} must be set together (basic auth)`);
+    problems.push(`${names.username} and ${names.password} must be set together (basic auth)`);
     return { kind: 'none' };
   }
   if (token !== undefined && username !== undefined) {
-    problems.push(
-      `set either ${ENV_VARS.bearerToken} or ${ENV_VARS.username}/${ENV_VARS.password}, not both`,
-    );
+    problems.push(`set either ${names.token} or ${names.username}/${names.password}, not both`);
     return { kind: 'none' };
   }
   if (token !== undefined) return { kind: 'bearer', token };
@@ -331,42 +263,6 @@ function parseExtraLabels(
     );
   }
   return labels;
-}
-
-function parseLogTypes(raw: string | undefined, problems: string[]): readonly LogType[] {
-  if (raw === undefined) return LOG_TYPES_DEFAULT;
-  const types = raw.split(',').map((type) => type.trim().toLowerCase());
-  const unknown = types.filter((type) => !(LOG_TYPES as readonly string[]).includes(type));
-  if (unknown.length > 0 || types.length === 0) {
-    problems.push(
-      `${ENV_VARS.logTypes} must be a comma-separated list of ${LOG_TYPES.join(', ')}, got "${raw}"`,
-    );
-    return LOG_TYPES_DEFAULT;
-  }
-  return [...new Set(types as LogType[])];
-}
-
-function oneOf<T extends string>(
-  name: string,
-  raw: string | undefined,
-  allowed: readonly T[],
-  fallback: T,
-  problems: string[],
-): T {
-  if (raw === undefined) return fallback;
-  const value = raw.toLowerCase();
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
-  return fallback;
-}
-
-function parseBoolean(name: string, raw: string | undefined, problems: string[]): boolean {
-  if (raw === undefined) return false;
-  const value = raw.toLowerCase();
-  if (value === 'true' || value === '1' || value === 'yes') return true;
-  if (value === 'false' || value === '0' || value === 'no') return false;
-  problems.push(`${name} must be true or false, got "${raw}"`);
-  return false;
 }
 
 /** The one line an extension prints when it ships with safe values in place of some of the given ones. */

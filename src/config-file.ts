@@ -1,14 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import { CLI_SETTINGS, type LokiConfigFileValues } from './settings.js';
 
 /** Read from the working directory when `--config` is not given. */
 export const CONFIG_FILE_NAME = 'loki-lambda.config.json';
 
-/**
- * Settings a config file may hold, named like the long flags in camelCase. Secrets are not among
- * them on purpose (a config file is usually committed): use the environment or a *-file flag.
- */
-export interface ConfigFileValues {
+/** The AWS settings a config file may hold, named like the long flags in camelCase. */
+interface AwsConfigFileValues {
   readonly region?: string;
   readonly profile?: string;
   readonly layerName?: string;
@@ -21,22 +19,17 @@ export interface ConfigFileValues {
   readonly organizationId?: string;
   readonly functions?: readonly string[];
   readonly functionsRegex?: string;
-  readonly lokiUrl?: string;
-  readonly app?: string;
-  readonly env?: string;
-  readonly username?: string;
-  readonly bearerTokenFile?: string;
-  readonly passwordFile?: string;
-  readonly tenantId?: string;
-  readonly extraLabels?: string;
-  readonly flushStrategy?: string;
-  readonly flushIntervalMs?: string;
-  readonly logTypes?: string;
-  readonly debug?: string;
 }
 
+/**
+ * Settings a config file may hold, named like the long flags in camelCase: the AWS ones and, from the
+ * settings table, every LOKI_* setting. Secrets are not among them on purpose (a config file is
+ * usually committed): use the environment or a *-file flag.
+ */
+export type ConfigFileValues = AwsConfigFileValues & LokiConfigFileValues;
+
 type Kind = 'string' | 'list' | 'boolean';
-const KEYS: Readonly<Record<keyof ConfigFileValues, Kind>> = {
+const KEYS: Readonly<Record<string, Kind>> = {
   region: 'string',
   profile: 'string',
   layerName: 'string',
@@ -49,20 +42,8 @@ const KEYS: Readonly<Record<keyof ConfigFileValues, Kind>> = {
   organizationId: 'string',
   functions: 'list',
   functionsRegex: 'string',
-  lokiUrl: 'string',
-  app: 'string',
-  env: 'string',
-  username: 'string',
-  bearerTokenFile: 'string',
-  passwordFile: 'string',
-  tenantId: 'string',
-  extraLabels: 'string',
-  flushStrategy: 'string',
-  flushIntervalMs: 'string',
-  logTypes: 'string',
-  debug: 'string',
+  ...Object.fromEntries(CLI_SETTINGS.map((row) => [row.configKey ?? row.fileKey, 'string'] as const)),
 };
-const SECRET_KEYS = ['bearerToken', 'password'];
 
 export type ConfigFileResult =
   | { readonly ok: true; readonly values: ConfigFileValues; readonly path: string | undefined }
@@ -109,13 +90,14 @@ export function parseConfigValues(data: Record<string, unknown>, path: string): 
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (SECRET_KEYS.includes(key)) {
+    const secret = CLI_SETTINGS.find((row) => row.fileKey !== undefined && row.optionKey === key);
+    if (secret !== undefined) {
       problems.push(
-        `${path}: "${key}" does not belong in a config file; use ${key === 'password' ? 'LOKI_PASSWORD or "passwordFile"' : 'LOKI_BEARER_TOKEN or "bearerTokenFile"'}`,
+        `${path}: "${key}" does not belong in a config file; use ${secret.setting.variable} or "${secret.fileKey}"`,
       );
       continue;
     }
-    const kind = KEYS[key as keyof ConfigFileValues];
+    const kind = KEYS[key];
     if (kind === undefined) {
       problems.push(`${path}: unknown setting "${key}" (known: ${Object.keys(KEYS).join(', ')})`);
       continue;

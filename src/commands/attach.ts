@@ -6,6 +6,7 @@ import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
 import { FLAVORS, LAYER_NAME_DEFAULT } from '../layer/targets.js';
 import { createOutput } from '../render/output.js';
+import type { LokiOptions } from '../settings.js';
 import { VERSION } from '../version.js';
 import {
   addCommonOptions,
@@ -16,7 +17,6 @@ import {
   type GrantOptions,
   givenSettingsProblems,
   grantsFrom,
-  type LokiOptions,
   parseRegex,
   prepareAws,
   resolveGivenSettings,

@@ -5,12 +5,7 @@ import { ENV_VARS, parseConfig } from '../../extension/config.js';
 import type { AwsDeps } from '../aws/deps.js';
 import type { AwsContext } from '../aws/functions-workflow.js';
 import type { LayerGrant } from '../aws/layer-versions.js';
-import {
-  type GivenSettings,
-  type LokiSettings,
-  lokiSettingsFromEnv,
-  mergeGivenSettings,
-} from '../aws/loki-env.js';
+import { type GivenSettings, mergeGivenSettings } from '../aws/loki-env.js';
 import { resolveRegion } from '../aws/region.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
@@ -18,6 +13,7 @@ import { renderRegionProblem } from '../render/aws-errors.js';
 import { renderSettingProblem, renderWaiting } from '../render/functions.js';
 import type { Output } from '../render/output.js';
 import { renderUpload } from '../render/publish.js';
+import { CLI_SETTINGS, type LokiOptions } from '../settings.js';
 import { collect } from './choices.js';
 
 /** Options every AWS command takes. */
@@ -128,43 +124,21 @@ export function grantsFrom(options: GrantOptions, file: ConfigFileValues, proble
   return grants;
 }
 
-/** The Loki flags of attach and deploy. */
-export interface LokiOptions {
-  readonly lokiUrl?: string;
-  readonly app?: string;
-  readonly env?: string;
-  readonly bearerToken?: string;
-  readonly bearerTokenFile?: string;
-  readonly username?: string;
-  readonly password?: string;
-  readonly passwordFile?: string;
-  readonly tenantId?: string;
-  readonly extraLabels?: string;
-  readonly flushStrategy?: string;
-  readonly flushIntervalMs?: string;
-  readonly logTypes?: string;
-  readonly debug?: boolean;
-}
-
+/** The Loki flags of attach, deploy and check: one per row of the settings table. */
 export function addLokiOptions(command: Command): Command {
-  return command
-    .option('--loki-url <url>', 'Loki base URL or push URL (LOKI_ENDPOINT_URL)')
-    .option('--app <name>', 'value of the application label (LOKI_APPLICATION_LABEL)')
-    .option('--env <name>', 'value of the environment label (LOKI_ENV_LABEL)')
-    .option(
-      '--bearer-token <token>',
-      'bearer token; prefer LOKI_BEARER_TOKEN or --bearer-token-file (shell history)',
-    )
-    .option('--bearer-token-file <file>', 'read the bearer token from this file')
-    .option('--username <name>', 'basic auth user (LOKI_USERNAME)')
-    .option('--password <password>', 'basic auth password; prefer LOKI_PASSWORD or --password-file')
-    .option('--password-file <file>', 'read the basic auth password from this file')
-    .option('--tenant-id <id>', 'X-Scope-OrgID for multi-tenant Loki (LOKI_TENANT_ID)')
-    .option('--extra-labels <pairs>', '"name1,value1,name2,value2" (LOKI_EXTRA_LABELS)')
-    .option('--flush-strategy <strategy>', 'auto, end or periodic (LOKI_FLUSH_STRATEGY)')
-    .option('--flush-interval-ms <ms>', 'interval for periodic flushing (LOKI_FLUSH_INTERVAL_MS)')
-    .option('--log-types <types>', 'platform,function[,extension] (LOKI_LOG_TYPES)')
-    .option('--debug', "turn on the extension's diagnostic lines (LOKI_DEBUG)");
+  for (const { setting } of CLI_SETTINGS) {
+    const flag = `--${setting.option}`;
+    if (setting.kind === 'boolean') command.option(flag, `${setting.help} (${setting.variable})`);
+    else if (setting.secret === true) {
+      command
+        .option(
+          `${flag} <${setting.arg}>`,
+          `${setting.help}; prefer ${setting.variable} or ${flag}-file (shell history)`,
+        )
+        .option(`${flag}-file <file>`, `read the ${setting.help} from this file`);
+    } else command.option(`${flag} <${setting.arg}>`, `${setting.help} (${setting.variable})`);
+  }
+  return command;
 }
 
 export type LokiEnvResult =
@@ -195,42 +169,27 @@ export async function resolveGivenSettings(
       return undefined;
     }
   };
-  const fromFlags: LokiSettings = {
-    lokiUrl: options.lokiUrl,
-    app: options.app,
-    env: options.env,
-    bearerToken: options.bearerToken ?? (await readSecret(options.bearerTokenFile, 'bearer token')),
-    username: options.username,
-    password: options.password ?? (await readSecret(options.passwordFile, 'password')),
-    tenantId: options.tenantId,
-    extraLabels: options.extraLabels,
-    flushStrategy: options.flushStrategy,
-    flushIntervalMs: options.flushIntervalMs,
-    logTypes: options.logTypes,
-    debug: options.debug ? 'true' : undefined,
-  };
-  const fromEnv = lokiSettingsFromEnv(io.env);
-  const fromFile: LokiSettings = {
-    lokiUrl: file.lokiUrl,
-    app: file.app,
-    env: file.env,
+  // One pass over the settings table: what the flags, the shell and the config file each give.
+  const flags = options as Readonly<Record<string, string | boolean | undefined>>;
+  const fileValues = file as Readonly<Record<string, string | undefined>>;
+  const fromFlags: Record<string, string | undefined> = {};
+  const fromEnv: Record<string, string | undefined> = {};
+  const fromFile: Record<string, string | undefined> = {};
+  for (const row of CLI_SETTINGS) {
+    const { variable, help } = row.setting;
+    const flag = flags[row.optionKey];
+    fromFlags[variable] = typeof flag === 'boolean' ? (flag ? 'true' : undefined) : flag;
+    fromEnv[variable] = io.env[variable];
+    if (row.fileKey === undefined) {
+      fromFile[variable] = row.configKey === undefined ? undefined : fileValues[row.configKey];
+      continue;
+    }
+    fromFlags[variable] ??= await readSecret(flags[row.fileKey] as string | undefined, help);
     // A file path in the config file is read only when neither a flag nor the environment sets it.
-    bearerToken:
-      fromFlags.bearerToken === undefined && nonEmpty(fromEnv.bearerToken) === undefined
-        ? await readSecret(file.bearerTokenFile, 'bearer token')
-        : undefined,
-    username: file.username,
-    password:
-      fromFlags.password === undefined && nonEmpty(fromEnv.password) === undefined
-        ? await readSecret(file.passwordFile, 'password')
-        : undefined,
-    tenantId: file.tenantId,
-    extraLabels: file.extraLabels,
-    flushStrategy: file.flushStrategy,
-    flushIntervalMs: file.flushIntervalMs,
-    logTypes: file.logTypes,
-    debug: file.debug,
-  };
+    if (fromFlags[variable] === undefined && nonEmpty(fromEnv[variable]) === undefined) {
+      fromFile[variable] = await readSecret(fileValues[row.fileKey], help);
+    }
+  }
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,

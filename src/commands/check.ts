@@ -6,14 +6,9 @@ import type { CheckReport } from '../loki/check.js';
 import type { LokiDeps } from '../loki/deps.js';
 import { checkReportDocument, renderCheckReport } from '../render/check.js';
 import { createOutput } from '../render/output.js';
+import type { LokiOptions } from '../settings.js';
 import { USER_AGENT } from '../version.js';
-import {
-  addCommonOptions,
-  addLokiOptions,
-  type CommonOptions,
-  type LokiOptions,
-  resolveLokiEnv,
-} from './aws-options.js';
+import { addCommonOptions, addLokiOptions, type CommonOptions, resolveLokiEnv } from './aws-options.js';
 import { functionNameOf, readFunctionEnv } from './function-settings.js';
 
 /** The `function` label of the test line when no function is named. */

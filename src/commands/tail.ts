@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
-import { ENV_VARS, type LokiAuth } from '../../extension/config.js';
+import { type AuthSettingNames, ENV_VARS, parseAuth } from '../../extension/config.js';
 import type { AwsDeps } from '../aws/deps.js';
 import { firstDefined } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
@@ -17,6 +17,12 @@ import { USER_AGENT } from '../version.js';
 import { functionNameOf, readFunctionEnv } from './function-settings.js';
 
 export const SINCE_DEFAULT = '1h';
+/** tail names its own flags when the extension's auth rules refuse a combination. */
+const TAIL_AUTH_FLAGS: AuthSettingNames = {
+  token: 'a bearer token',
+  username: '--username',
+  password: '--password',
+};
 export const LIMIT_LINES_DEFAULT = 30;
 /** Loki's default `max_entries_limit_per_query`. */
 export const LIMIT_LINES_MAX = 5000;
@@ -214,13 +220,7 @@ async function resolveConnection(
   token = firstDefined(token, io.env.LOKI_BEARER_TOKEN, inherited(ENV_VARS.bearerToken));
   const username = firstDefined(options.username, io.env.LOKI_USERNAME, inherited(ENV_VARS.username));
   const password = firstDefined(options.password, io.env.LOKI_PASSWORD, inherited(ENV_VARS.password));
-  let auth: LokiAuth = { kind: 'none' };
-  if ((username === undefined) !== (password === undefined)) {
-    problems.push('--username and --password (LOKI_USERNAME, LOKI_PASSWORD) go together');
-  } else if (token !== undefined && username !== undefined) {
-    problems.push('give either a bearer token or --username/--password, not both');
-  } else if (token !== undefined) auth = { kind: 'bearer', token };
-  else if (username !== undefined && password !== undefined) auth = { kind: 'basic', username, password };
+  const auth = parseAuth(token, username, password, problems, TAIL_AUTH_FLAGS);
   if (problems.length > 0) return { ok: false, problems };
   const orgId = firstDefined(options.orgId, io.env.LOKI_ORG_ID, inherited(ENV_VARS.tenantId));
   return { ok: true, connection: { addr, auth, orgId } };

@@ -126,11 +126,11 @@ describe('loki-lambda tail: options', () => {
 
     expect([both.code, both.stderr]).toEqual([
       2,
-      'loki-lambda tail: give either a bearer token or --username/--password, not both\n',
+      'loki-lambda tail: set either a bearer token or --username/--password, not both\n',
     ]);
     expect([half.code, half.stderr]).toEqual([
       2,
-      'loki-lambda tail: --username and --password (LOKI_USERNAME, LOKI_PASSWORD) go together\n',
+      'loki-lambda tail: --username and --password must be set together (basic auth)\n',
     ]);
   });
 });

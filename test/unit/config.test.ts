@@ -143,7 +143,7 @@ describe('parseConfig', () => {
 
     expect(problems).toHaveLength(5);
     expect(describeConfigProblems(problems)).toMatch(
-      /^loki-lambda: configuration error.*LOKI_ENDPOINT_URL.*LOKI_APPLICATION_LABEL.*LOKI_ENV_LABEL.*LOKI_EXTRA_LABELS.*LOKI_BUFFER_TIMEOUT_MS/,
+      /^loki-lambda: configuration error.*LOKI_ENDPOINT_URL.*LOKI_APPLICATION_LABEL.*LOKI_ENV_LABEL.*LOKI_BUFFER_TIMEOUT_MS.*LOKI_EXTRA_LABELS/,
     );
   });
 
