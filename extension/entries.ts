@@ -1,6 +1,6 @@
 import { entryCostBytes } from './entry-cost.js';
 import { formatPlatformEvent } from './platform-lines.js';
-import { stringField, type TelemetryEvent } from './telemetry.js';
+import { safeJson, stringField, type TelemetryEvent } from './telemetry.js';
 
 export const SOURCES = ['function', 'platform', 'extension'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -82,7 +82,7 @@ function sourceOf(type: string): Source | undefined {
 /** Function and extension records as written: strings as-is, JSON-format records as compact JSON. */
 function recordLine(record: unknown): string {
   if (typeof record === 'string') return record.endsWith('\n') ? record.slice(0, -1) : record;
-  return JSON.stringify(record) ?? '';
+  return safeJson(record);
 }
 
 function parseTime(time: string, now: () => number): number {

@@ -1,4 +1,5 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
 
 export interface HttpResponse {
   readonly status: number;
@@ -31,7 +32,12 @@ export class HttpTimeoutError extends Error {
  * A POST over one keep-alive connection per protocol. A request that fails on a reused socket with a
  * reset is retried once on a fresh connection: after a Lambda freeze the old socket may be dead.
  */
-export function createHttpPost(): { post: HttpPost; close: () => void } {
+export function createHttpPost(): {
+  post: HttpPost;
+  close: () => void;
+  /** Never reuse a connection opened so far (SnapStart: they are dead after a restore). */
+  resetConnections: () => void;
+} {
   const transports = new Map<string, Promise<Transport>>();
   // node:https (TLS, crypto) loads at the first HTTPS push, not during Lambda's init.
   const transportFor = (protocol: string): Promise<Transport> => {
@@ -63,10 +69,23 @@ export function createHttpPost(): { post: HttpPost; close: () => void } {
       throw error;
     }
   };
+  const destroyAll = (): void => {
+    for (const transport of transports.values()) void transport.then(({ agent }) => agent.destroy());
+  };
   return {
     post,
-    close: () => {
-      for (const transport of transports.values()) void transport.then(({ agent }) => agent.destroy());
+    close: destroyAll,
+    resetConnections: () => {
+      // Later requests get fresh agents. Idle sockets close now; one carrying a push in flight
+      // finishes it and closes when released, so no push is cut and no old socket is reused.
+      for (const transport of transports.values()) {
+        void transport.then(({ agent }) => {
+          for (const sockets of Object.values(agent.freeSockets))
+            for (const socket of sockets ?? []) socket.destroy();
+          agent.on('free', (socket: Socket) => socket.destroy());
+        });
+      }
+      transports.clear();
     },
   };
 }

@@ -13,10 +13,12 @@ import {
 } from './config.js';
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
+import { createLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
 import { timingsFrom } from './push-decision.js';
 import { createRedactor, type Redactor } from './redact.js';
-import { RuntimeApiClient } from './runtime-api.js';
+import { RuntimeApiClient, TelemetryUnavailableError } from './runtime-api.js';
+import { MANAGED_INSTANCES_SCHEMA_VERSION } from './telemetry.js';
 import { userAgent } from './version.js';
 
 const write = (line: string): void => {
@@ -35,9 +37,20 @@ async function main(): Promise<number> {
   const configResult = parseConfig(process.env, {
     functionMemoryMb: functionMemoryMbFrom(process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE),
   });
+  const initializationType = process.env.AWS_LAMBDA_INITIALIZATION_TYPE;
+  // Lambda Managed Instances refuse INVOKE (403): extensions there get SHUTDOWN only (DESIGN.md §6).
+  const managedInstances = initializationType === 'lambda-managed-instances';
   const runtimeApi = new RuntimeApiClient(runtimeApiHost);
-  await runtimeApi.register(EXTENSION_NAME);
-  const next = () => runtimeApi.next();
+  await runtimeApi.register(EXTENSION_NAME, managedInstances ? ['SHUTDOWN'] : ['INVOKE', 'SHUTDOWN']);
+  // From here on nothing may end the process during an invocation: an unexpected error is reported
+  // once and the extension falls back to answering events.
+  const lastResort = createLastResort(
+    () => runtimeApi.next(),
+    (message) => write(`loki-lambda: ${redactor.redact(message)}\n`),
+  );
+  process.on('uncaughtException', lastResort.fail);
+  process.on('unhandledRejection', lastResort.fail);
+  const next = lastResort.next;
 
   if (!configResult.ok) {
     write(`${redactor.redact(describeConfigProblems(configResult.problems))}\n`);
@@ -54,26 +67,57 @@ async function main(): Promise<number> {
     import('./telemetry-listener.js'),
   ]);
   const http = createHttpPost();
+  // SnapStart: connections opened before the snapshot are dead after a restore; never reuse one.
+  const snapStart = initializationType === 'snap-start';
+  let restored = !snapStart;
+  const shipping = runShipper({
+    config,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    userAgent: userAgent(process.version),
+    next: async () => {
+      const event = await next();
+      if (!restored) {
+        restored = true;
+        http.resetConnections();
+      }
+      return event;
+    },
+    subscribe: (subscription) =>
+      runtimeApi.subscribeTelemetry(
+        managedInstances
+          ? { ...subscription, schemaVersion: MANAGED_INSTANCES_SCHEMA_VERSION }
+          : subscription,
+      ),
+    listen: (port, onEvents) =>
+      startTelemetryListener(
+        port,
+        (events) => {
+          if (events.some((event) => event.type === 'platform.restoreStart')) http.resetConnections();
+          onEvents(events);
+        },
+        log,
+      ),
+    post: http.post,
+    log,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    random: Math.random,
+    // Undocumented, for tests only: shorter cooldowns and budgets, so an outage test takes milliseconds.
+    timings: timingsFrom(process.env.LOKI_LAMBDA_TEST_TIMINGS),
+  });
   try {
-    await runShipper({
-      config,
-      functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
-      functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-      userAgent: userAgent(process.version),
-      next,
-      subscribe: (subscription) => runtimeApi.subscribeTelemetry(subscription),
-      listen: (port, onEvents) => startTelemetryListener(port, onEvents, log),
-      post: http.post,
-      log,
-      now: Date.now,
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      random: Math.random,
-      // Undocumented, for tests only: shorter cooldowns and budgets, so an outage test takes milliseconds.
-      timings: timingsFrom(process.env.LOKI_LAMBDA_TEST_TIMINGS),
-    });
+    await Promise.race([shipping, lastResort.done]);
   } catch (error) {
-    // Shipping cannot start (e.g. the listener port is taken): say so once, keep the function working.
-    log.warn(`cannot ship logs, the function runs normally: ${(error as Error).message}`);
+    if (error instanceof TelemetryUnavailableError) {
+      // aws-lambda-rie (sam local, base images, LocalStack) has no Telemetry API: step aside at once.
+      log.warn(
+        `the Telemetry API is not available here (${error.message}); logs will NOT be shipped, the function runs normally`,
+      );
+    } else {
+      // Shipping cannot start (e.g. the listener port is taken): say so once, keep the function working.
+      log.warn(`cannot ship logs, the function runs normally: ${(error as Error).message}`);
+    }
     await runIdleLoop(next);
   } finally {
     http.close();

@@ -1,4 +1,4 @@
-import { field, numberField, stringField, type TelemetryEvent } from './telemetry.js';
+import { field, numberField, safeJson, stringField, type TelemetryEvent, valueText } from './telemetry.js';
 
 /**
  * One readable line per platform event, shaped like the lines CloudWatch shows (START, END,
@@ -22,6 +22,7 @@ export function formatPlatformEvent(event: TelemetryEvent): string {
         mb('Max Memory Used', numberField(metrics, 'maxMemoryUsedMB')),
         ms('Init Duration', numberField(metrics, 'initDurationMs')),
         ms('Restore Duration', numberField(metrics, 'restoreDurationMs')),
+        ms('Billed Restore Duration', numberField(metrics, 'billedRestoreDurationMs')),
         statusPart(r),
       );
     case 'platform.initStart':
@@ -41,14 +42,19 @@ export function formatPlatformEvent(event: TelemetryEvent): string {
         statusPart(r, true),
       );
     case 'platform.restoreStart':
-      return join('RESTORE_START', part('Runtime Version', stringField(r, 'runtimeVersion')));
+      // SnapStart (DESIGN.md §6): a sandbox restored from the snapshot taken after init.
+      return join(
+        'RESTORE_START',
+        part('Runtime Version', stringField(r, 'runtimeVersion')),
+        part('Runtime Version ARN', stringField(r, 'runtimeVersionArn')),
+      );
     case 'platform.restoreRuntimeDone':
       return join('RESTORE_RUNTIME_DONE', statusPart(r, true));
     case 'platform.restoreReport':
       return join(
         'RESTORE_REPORT',
         ms('Restore Duration', numberField(metrics, 'durationMs')),
-        statusPart(r, true),
+        statusPart(r),
       );
     case 'platform.extension':
       return join(
@@ -71,7 +77,7 @@ export function formatPlatformEvent(event: TelemetryEvent): string {
       } bytes) before they reached loki-lambda: ${stringField(r, 'reason') ?? 'no reason given'}`;
     default:
       // A platform event this version does not know: keep it, readable enough.
-      return `${event.type.replace(/^platform\./, '').toUpperCase()} ${JSON.stringify(r) ?? ''}`;
+      return `${event.type.replace(/^platform\./, '').toUpperCase()} ${safeJson(r)}`;
   }
 }
 
@@ -96,7 +102,7 @@ function round(value: number): number {
 }
 
 function list(value: unknown): string | undefined {
-  return Array.isArray(value) ? `[${value.join(',')}]` : undefined;
+  return Array.isArray(value) ? `[${value.map(valueText).join(',')}]` : undefined;
 }
 
 /** "Status: timeout Error Type: Sandbox.Timedout"; nothing for a plain success unless asked. */

@@ -10,13 +10,14 @@ import { pushHeaders, pushWithRetry } from './loki-push.js';
 import { DEFAULT_TIMINGS, type Timings } from './push-decision.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
 import { streamLabelStrings } from './stream-labels.js';
-import { TELEMETRY_SCHEMA_VERSION, type TelemetryEvent } from './telemetry.js';
+import {
+  TELEMETRY_BUFFER_MAX_BYTES,
+  TELEMETRY_BUFFER_MAX_ITEMS,
+  TELEMETRY_LISTENER_PATH,
+  TELEMETRY_SCHEMA_VERSION,
+  type TelemetryEvent,
+} from './telemetry.js';
 import type { TelemetryListener } from './telemetry-listener.js';
-
-/** Lambda's minimum batch limits; small batches arrive sooner. */
-const TELEMETRY_MAX_ITEMS = 1_000;
-const TELEMETRY_MAX_BYTES = 256 * 1024;
-const TELEMETRY_PATH = '/telemetry';
 
 /** protobufjs and snappy load at the first push, not during Lambda's init (a cold start waits for init). */
 let encoderModule: Promise<typeof import('./push-encoder.js')> | undefined;
@@ -111,11 +112,14 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       schemaVersion: TELEMETRY_SCHEMA_VERSION,
       types: subscribedTypes(config.logTypes),
       buffering: {
-        maxItems: TELEMETRY_MAX_ITEMS,
-        maxBytes: TELEMETRY_MAX_BYTES,
+        maxItems: TELEMETRY_BUFFER_MAX_ITEMS,
+        maxBytes: TELEMETRY_BUFFER_MAX_BYTES,
         timeoutMs: config.bufferTimeoutMs,
       },
-      destination: { protocol: 'HTTP', URI: `http://sandbox.localdomain:${listener.port}${TELEMETRY_PATH}` },
+      destination: {
+        protocol: 'HTTP',
+        URI: `http://sandbox.localdomain:${listener.port}${TELEMETRY_LISTENER_PATH}`,
+      },
     });
   } catch (error) {
     await listener.close();

@@ -7,6 +7,13 @@ export interface TelemetryEvent {
 }
 
 export const TELEMETRY_SCHEMA_VERSION = '2022-12-13';
+/** Lambda's minimum batch limits for the subscription; small batches arrive sooner. */
+export const TELEMETRY_BUFFER_MAX_ITEMS = 1_000;
+export const TELEMETRY_BUFFER_MAX_BYTES = 256 * 1024;
+/** The path of the listener in the subscription's destination URI. */
+export const TELEMETRY_LISTENER_PATH = '/telemetry';
+/** The only schema Lambda Managed Instances accept (DESIGN.md §6). */
+export const MANAGED_INSTANCES_SCHEMA_VERSION = '2025-01-29';
 
 /** Keeps only well-formed events from a POSTed body; anything else is counted, never thrown. */
 export function parseTelemetryBatch(body: string): { events: TelemetryEvent[]; invalid: number } {
@@ -47,4 +54,23 @@ export function stringField(record: unknown, name: string): string | undefined {
 export function numberField(record: unknown, name: string): number | undefined {
   const value = field(record, name);
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Compact JSON of a record that never throws: a record nested thousands deep (JSON.parse takes it,
+ * JSON.stringify overflows the stack) becomes a marker line instead of an exception.
+ */
+export function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch (error) {
+    return `[loki-lambda: record not serializable: ${(error as Error).message}]`;
+  }
+}
+
+/** Text of any JSON value for a log line, never throwing (a `{"toString":1}` breaks String() and join). */
+export function valueText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  return safeJson(value);
 }
