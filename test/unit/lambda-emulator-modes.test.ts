@@ -38,13 +38,6 @@ function api(emulator: LambdaEmulator, path: string, init: RequestInit = {}): Pr
   return fetch(`http://${emulator.runtimeApi}${path}`, init);
 }
 
-function delivered(emulator: LambdaEmulator): TelemetryEvent[] {
-  return emulator
-    .deliveries()
-    .filter((d) => d.ok)
-    .flatMap((d) => d.events);
-}
-
 function recordOf(event: TelemetryEvent | undefined): Record<string, unknown> {
   return (event?.record ?? {}) as Record<string, unknown>;
 }
@@ -191,8 +184,8 @@ describe('the Managed Instances mode', () => {
     const starts = results.map((r) => r.startedAtMs);
     const ends = results.map((r) => r.endedAtMs);
     expect(Math.max(...starts)).toBeLessThan(Math.min(...ends));
-    await eventually(() => delivered(emulator).filter((e) => e.type === 'platform.report').length === 4);
-    const events = delivered(emulator);
+    // What the sandbox produced (deliveries may drop a batch under load, as Lambda does: tested below).
+    const events = emulator.events();
     expect(events.some((e) => e.type === 'platform.runtimeDone')).toBe(false);
     for (const result of results) {
       const mine = events.filter((e) => recordOf(e).requestId === result.requestId).map((e) => e.type);
