@@ -14,6 +14,7 @@ import { registerDeployCommand } from './commands/deploy.js';
 import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerRulesCommand } from './commands/rules.js';
+import { registerSnippetCommand } from './commands/snippet.js';
 import { registerTailCommand } from './commands/tail.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import type { DashboardDeps } from './dashboard/deps.js';
@@ -145,6 +146,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
   const grafana: DashboardDeps = { ...defaultDashboardDeps(), ...grafanaOverrides };
   registerDashboardCommand(program, io, setExitCode, grafana);
   registerRulesCommand(program, io, setExitCode, grafana);
+  registerSnippetCommand(program, io, setExitCode, aws);
   return program;
 }
 
