@@ -39,12 +39,15 @@ export class FakeGrafana {
   private server: Server | undefined;
   url = '';
 
+  /** @param subPath where Grafana is served (`root_url` with a path, e.g. `/grafana`); its answers' URLs include it */
+  constructor(private readonly subPath = '') {}
+
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       void this.handle(req, res);
     });
     await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.subPath}`;
     return this;
   }
 
@@ -56,6 +59,13 @@ export class FakeGrafana {
     let text = '';
     for await (const chunk of req) text += String(chunk);
     const url = new URL(req.url ?? '/', 'http://grafana');
+    if (this.subPath !== '') {
+      if (!url.pathname.startsWith(`${this.subPath}/`)) {
+        res.writeHead(404).end('404 page not found');
+        return;
+      }
+      url.pathname = url.pathname.slice(this.subPath.length);
+    }
     const body = text === '' ? undefined : (JSON.parse(text) as unknown);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, authorization: req.headers.authorization, body });
@@ -76,7 +86,7 @@ export class FakeGrafana {
       }
       const folder = { id: this.nextId++, uid: `f${this.nextId}`, title };
       this.folders.push(folder);
-      return send(200, { ...folder, url: `/dashboards/f/${folder.uid}/` });
+      return send(200, { ...folder, url: `${this.subPath}/dashboards/f/${folder.uid}/` });
     }
     const byUid = /^\/api\/dashboards\/uid\/(.+)$/.exec(url.pathname);
     if (method === 'GET' && byUid) {
@@ -146,7 +156,7 @@ export class FakeGrafana {
     send(200, {
       id,
       uid: dashboard.uid,
-      url: `/d/${dashboard.uid}/lambda`,
+      url: `${this.subPath}/d/${dashboard.uid}/lambda`,
       status: 'success',
       version,
       slug: 'lambda',

@@ -19,7 +19,11 @@ export function parsePattern(pattern: string): Node[] {
     if (match.index > last) nodes.push({ kind: 'literal', text: pattern.slice(last, match.index) });
     const previous = nodes.at(-1);
     if (previous?.kind === 'capture') throw new Error(`consecutive captures in pattern ${pattern}`);
-    nodes.push({ kind: 'capture', name: match[1] ?? '_' });
+    const name = match[1] ?? '_';
+    if (name !== '_' && nodes.some((node) => node.kind === 'capture' && node.name === name)) {
+      throw new Error(`duplicate capture name (${name}) in pattern ${pattern}`);
+    }
+    nodes.push({ kind: 'capture', name });
     last = match.index + match[0].length;
   }
   if (last < pattern.length) nodes.push({ kind: 'literal', text: pattern.slice(last) });

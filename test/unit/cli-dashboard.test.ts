@@ -193,6 +193,28 @@ describe('loki-lambda dashboard --grafana-url', () => {
     expect(grafana.dashboards.size).toBe(1);
   });
 
+  it('works with Grafana served under a sub-path', async () => {
+    const sub = await new FakeGrafana('/grafana').start();
+    sub.tokens.set(TOKEN, 'Editor');
+    try {
+      const result = await cli([
+        'dashboard',
+        '--grafana-url',
+        `${sub.url}/`,
+        '--grafana-token-file',
+        'token',
+      ]);
+
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toBe(
+        `Created dashboard "AWS Lambda (loki-lambda)" (version 1): ${sub.url}/d/loki-lambda/lambda\n`,
+      );
+      expect([...sub.dashboards.keys()]).toEqual(['loki-lambda']);
+    } finally {
+      await sub.stop();
+    }
+  });
+
   it('says the token was refused on 401, without printing it', async () => {
     grafana.tokens.delete(TOKEN);
 
