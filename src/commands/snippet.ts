@@ -9,8 +9,9 @@ import { ARCHES, type Arch, FLAVORS, type Flavor, LAYER_NAME_DEFAULT } from '../
 import { renderAwsError, renderRegionProblem } from '../render/aws-errors.js';
 import { IAC_FORMATS, renderIacSnippet, type SnippetValue } from '../render/iac-snippet.js';
 import { createOutput, type Output } from '../render/output.js';
+import type { LokiOptions } from '../settings.js';
 import { VERSION } from '../version.js';
-import { addLokiOptions, type LokiOptions, resolveLokiEnv } from './aws-options.js';
+import { addLokiOptions, resolveLokiEnv } from './aws-options.js';
 import { parseChoices } from './choices.js';
 
 interface SnippetOptions extends LokiOptions {
