@@ -9,6 +9,11 @@ export const MASK = '****';
 export const SECRET_PREFIX_MIN_CHARS = 6;
 /** At the very end of a text (cut by a read limit), even a shorter start of a secret is masked. */
 const TRAILING_PREFIX_MIN_CHARS = 4;
+/**
+ * Shorter secrets are not masked: masking every "ab" would garble every message and hide nothing that
+ * could not be guessed anyway.
+ */
+const SECRET_MIN_CHARS = 4;
 /** A guessed secret (a value whose variable name looks secret) shorter than this is not worth masking. */
 const GUESSED_SECRET_MIN_CHARS = 8;
 
@@ -149,7 +154,7 @@ function canParse(url: string): boolean {
 
 /** The value, and how it looks URL-encoded and inside a JSON string, when those differ. */
 function encodedForms(value: string): string[] {
-  if (value === '') return [];
+  if (value.length < SECRET_MIN_CHARS) return [];
   return [...new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])];
 }
 

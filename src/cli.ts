@@ -18,12 +18,13 @@ import { registerSnippetCommand } from './commands/snippet.js';
 import { registerTailCommand } from './commands/tail.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import type { DashboardDeps } from './dashboard/deps.js';
-import { type CliIo, ExitCode } from './io.js';
+import { type CliIo, ExitCode, type ProcessIo } from './io.js';
 import { BUILT_LAYERS_SUBDIR, defaultCacheDir } from './layer/cache-dir.js';
 import { createNpmRunner } from './layer/npm.js';
 import type { LokiDeps } from './loki/deps.js';
 import { createHttpGet } from './loki/http-get.js';
 import { nodeSupportNotice } from './node-support.js';
+import { redactingErrorBodies, withoutOptionValues, withRedaction } from './redacting-io.js';
 import { VERSION } from './version.js';
 
 /** Collaborators the CLI entry creates; tests replace any of them (e.g. clients backed by aws-sdk-client-mock). */
@@ -37,7 +38,7 @@ export type CliDeps = Partial<AwsDeps> & {
  * layer build (esbuild, archiver) are imported when first used, so `--help` and the commands that do
  * not need them start without loading them (test/integration/cli-startup.test.ts holds that).
  */
-export function defaultAwsDeps(io: CliIo): AwsDeps {
+export function defaultAwsDeps(io: ProcessIo): AwsDeps {
   return {
     // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
     createLambdaClient: async (region, profile) => {
@@ -83,7 +84,7 @@ let awsSdkPrepared = false;
  * Once per run, before the first AWS client: the SDK's nine-line warning about an old Node.js becomes
  * one short line of ours (unless the user already silenced it with the SDK's own variable).
  */
-export function beforeAwsSdk(io: CliIo): void {
+export function beforeAwsSdk(io: ProcessIo): void {
   if (awsSdkPrepared) return;
   awsSdkPrepared = true;
   if (process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED === 'true') return;
@@ -93,7 +94,7 @@ export function beforeAwsSdk(io: CliIo): void {
 }
 
 /** The real clock, HTTP, websockets and Ctrl-C for `tail` and `check`: the only place they are created. */
-export function defaultLokiDeps(io: CliIo): LokiDeps {
+export function defaultLokiDeps(io: ProcessIo): LokiDeps {
   return {
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
@@ -130,11 +131,20 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
       writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(withoutOptionValues(s)),
     })
     .showHelpAfterError('(run with --help for usage)');
   const { loki: lokiOverrides, grafana: grafanaOverrides, ...awsOverrides } = deps;
   const aws: AwsDeps = { ...defaultAwsDeps(io), ...awsOverrides };
-  const loki: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
+  const merged: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
+  const loki: LokiDeps = {
+    ...merged,
+    httpGet: redactingErrorBodies(merged.httpGet, io.secrets),
+    createHttpPost: () => {
+      const client = merged.createHttpPost();
+      return { ...client, post: redactingErrorBodies(client.post, io.secrets) };
+    },
+  };
   registerBuildCommand(program, io, setExitCode, aws.buildLayers);
   registerPublishCommand(program, io, setExitCode, aws);
   registerAttachCommand(program, io, setExitCode, aws);
@@ -151,7 +161,12 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
 }
 
 /** Runs the CLI and returns its exit code; never calls process.exit. */
-export async function run(argv: readonly string[], io: CliIo, deps: CliDeps = {}): Promise<number> {
+export async function run(
+  argv: readonly string[],
+  processIo: ProcessIo,
+  deps: CliDeps = {},
+): Promise<number> {
+  const io = withRedaction(processIo, argv);
   let exitCode: number = ExitCode.ok;
   const program = createProgram(
     io,

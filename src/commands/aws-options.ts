@@ -9,6 +9,7 @@ import { type GivenSettings, mergeGivenSettings } from '../aws/loki-env.js';
 import { resolveRegion } from '../aws/region.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
+import { registerFunctionSecrets } from '../redacting-io.js';
 import { renderRegionProblem } from '../render/aws-errors.js';
 import { renderSettingProblem, renderWaiting } from '../render/functions.js';
 import type { Output } from '../render/output.js';
@@ -191,14 +192,13 @@ export async function resolveGivenSettings(
     }
   }
   if (problems.length > 0) return { ok: false, problems };
-  return {
-    ok: true,
-    settings: mergeGivenSettings([
-      ['flag', fromFlags],
-      ['environment', fromEnv],
-      ['config file', fromFile],
-    ]),
-  };
+  const settings = mergeGivenSettings([
+    ['flag', fromFlags],
+    ['environment', fromEnv],
+    ['config file', fromFile],
+  ]);
+  registerFunctionSecrets(io.secrets, settings.env);
+  return { ok: true, settings };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { AwsDeps } from '../aws/deps.js';
 import { resolveRegion } from '../aws/region.js';
 import { firstDefined, loadConfigFile } from '../config-file.js';
 import type { CliIo } from '../io.js';
+import { registerFunctionSecrets } from '../redacting-io.js';
 import { renderAwsError, renderRegionProblem } from '../render/aws-errors.js';
 
 export interface AwsLookupOptions {
@@ -50,6 +51,7 @@ export async function readFunctionEnv(
       firstDefined(options.profile, loaded.values.profile),
     );
     const snapshot = await readFunction(lambda, nameOrArn);
+    registerFunctionSecrets(io.secrets, snapshot.env);
     return { ok: true, env: snapshot.env, region: region.region, memorySizeMb: snapshot.memorySizeMb };
   } catch (error) {
     return { ok: false, reason: renderAwsError(error) };

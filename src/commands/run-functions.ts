@@ -30,6 +30,7 @@ import { LayerIdentities } from '../aws/layer-identity.js';
 import type { GivenSettings } from '../aws/loki-env.js';
 import { ExitCode } from '../io.js';
 import { type Arch, type Flavor, LAYER_NAME_DEFAULT, runtimesFor } from '../layer/targets.js';
+import { registerFunctionSecrets } from '../redacting-io.js';
 import { renderAwsError } from '../render/aws-errors.js';
 import {
   type FunctionOutcome,
@@ -117,8 +118,10 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
 
   const snapshots: FunctionSnapshot[] = [];
   for (const read of await readFunctions(ctx, names)) {
-    if (read.ok) snapshots.push(read.snapshot);
-    else
+    if (read.ok) {
+      registerFunctionSecrets(out.secrets, read.snapshot.env);
+      snapshots.push(read.snapshot);
+    } else
       outcomes.set(read.name, {
         functionName: read.name,
         status: 'failed',
@@ -238,6 +241,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
 
   for (const fn of pending) {
     const replan = async (snapshot: FunctionSnapshot): Promise<FunctionPlan> => {
+      registerFunctionSecrets(out.secrets, snapshot.env);
       await identities.learn(snapshot.layers);
       const plan = planFor(snapshot);
       if (plan.update?.layers?.some(isUnpublishedArn)) {

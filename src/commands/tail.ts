@@ -160,7 +160,14 @@ async function tailCommand(
         sinceMs: loki.now() - sinceMs,
         limit,
         follow: options.follow,
-        onEntry: (entry) => out.human(renderEntry(entry, render)),
+        // Log lines skip the stream's redaction (which masks URLs' query values): raw is byte-exact, as
+        // logcli's; the other formats mask only known secrets.
+        onEntry: (entry) =>
+          io.rawStdout.write(
+            render.format === 'raw'
+              ? renderEntry(entry, render)
+              : io.secrets.maskSecrets(renderEntry(entry, render)),
+          ),
         onNotice: (text) => error(text),
       },
       { now: loki.now, sleep: loki.sleep, openWebSocket, signal },
@@ -204,9 +211,18 @@ async function resolveConnection(
   try {
     const url = new URL(endpoint);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http');
+    // Node sends userinfo as basic auth: it is a secret like --password.
+    if (url.password !== '') {
+      io.secrets.addBasicAuth(decodeURIComponent(url.username), decodeURIComponent(url.password));
+      io.secrets.addSecret(url.password);
+    }
     addr = fromFunction ? baseUrlOf(endpoint) : endpoint.replace(/\/+$/, '');
   } catch {
-    return { ok: false, problems: [`the Loki address must be an http:// or https:// URL; got ${endpoint}`] };
+    // Never echoed: a mistyped address may still hold credentials.
+    const where = fromFunction
+      ? `the ${ENV_VARS.endpointUrl} of ${fn ?? 'the function'}`
+      : '--addr (or LOKI_ADDR)';
+    return { ok: false, problems: [`${where} must be an http:// or https:// URL (its value is not shown)`] };
   }
   let token = firstDefined(options.bearerToken);
   const tokenFile = firstDefined(options.bearerTokenFile, io.env.LOKI_BEARER_TOKEN_FILE);
@@ -222,6 +238,8 @@ async function resolveConnection(
   const password = firstDefined(options.password, io.env.LOKI_PASSWORD, inherited(ENV_VARS.password));
   const auth = parseAuth(token, username, password, problems, TAIL_AUTH_FLAGS);
   if (problems.length > 0) return { ok: false, problems };
+  if (auth.kind === 'bearer') io.secrets.addSecret(auth.token);
+  if (auth.kind === 'basic') io.secrets.addBasicAuth(auth.username, auth.password);
   const orgId = firstDefined(options.orgId, io.env.LOKI_ORG_ID, inherited(ENV_VARS.tenantId));
   return { ok: true, connection: { addr, auth, orgId } };
 }

@@ -3,6 +3,7 @@ import { noticeEntry } from '../../extension/entries.js';
 import type { HttpPost, HttpResponse } from '../../extension/http-post.js';
 import { type PushOutcome, pushHeaders, pushWithRetry } from '../../extension/loki-push.js';
 import { compressPushBody, encodePushRequest, streamLabelStrings } from '../../extension/push-encoder.js';
+import { redactUrl } from '../../extension/redact.js';
 import { createLokiClient } from './client.js';
 import { baseUrlOf, describeAuth } from './connection.js';
 import { msToNs } from './entry.js';
@@ -91,7 +92,7 @@ export async function runCheck(
   steps.push({
     name: 'settings',
     status: 'ok',
-    detail: `valid: ${config.pushUrl}, application=${config.application}, environment=${config.environment}`,
+    detail: `valid: ${redactUrl(config.pushUrl)}, application=${config.application}, environment=${config.environment}`,
   });
 
   const nowMs = deps.now();
@@ -153,11 +154,15 @@ function pushSteps(
     steps.push({
       name: 'reachable',
       status: 'failed',
-      detail: `no answer from ${config.pushUrl}: ${reason}`,
+      detail: `no answer from ${redactUrl(config.pushUrl)}: ${reason}`,
     });
     return;
   }
-  steps.push({ name: 'reachable', status: 'ok', detail: `${config.pushUrl} answered HTTP ${last.status}` });
+  steps.push({
+    name: 'reachable',
+    status: 'ok',
+    detail: `${redactUrl(config.pushUrl)} answered HTTP ${last.status}`,
+  });
   const reason = firstLine(last.body);
   const noOrgId = last.status === 401 && /no org id/i.test(reason);
   if ((last.status === 401 || last.status === 403) && !noOrgId) {
@@ -253,7 +258,7 @@ async function readBack(
       return {
         name: 'read',
         status: 'unverified',
-        detail: `could not query ${client.connection.addr}: ${(error as Error).message}`,
+        detail: `could not query ${redactUrl(client.connection.addr)}: ${(error as Error).message}`,
       };
     }
     if (attempt < READ_ATTEMPTS) await deps.sleep(READ_RETRY_DELAY_MS);

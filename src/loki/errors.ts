@@ -1,3 +1,5 @@
+import { redactUrl } from '../../extension/redact.js';
+
 /** Why a request to Loki failed; each one has a message for the user (see src/render/tail.ts). */
 
 /** No HTTP answer at all: refused, DNS, TLS, timeout. */
@@ -8,7 +10,7 @@ export class LokiUnreachableError extends Error {
     readonly reason: string,
     options?: ErrorOptions,
   ) {
-    super(`cannot reach Loki at ${addr} (${reason})`, options);
+    super(`cannot reach Loki at ${redactUrl(addr)} (${reason})`, options);
   }
 }
 

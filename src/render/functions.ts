@@ -1,4 +1,5 @@
 import { bufferTooLarge, ENV_VARS } from '../../extension/config.js';
+import { MASK, redactUrl } from '../../extension/redact.js';
 import {
   type EnvChange,
   type FunctionPlan,
@@ -10,14 +11,13 @@ import type { StalePlanInfo } from '../aws/functions-workflow.js';
 import { flagOf, isSecretVariable, type SettingOrigin } from '../aws/loki-env.js';
 import { SLIM_RUNTIMES } from '../layer/targets.js';
 
-/** What every secret looks like in plans, diffs and JSON. */
-export const MASK = '****';
-
 /** A variable's value as it may be shown: secrets masked, and only our LOKI_* values ever shown. */
 export function shownValue(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (isSecretVariable(name)) return MASK;
   if (!name.startsWith('LOKI_')) return MASK;
+  // An old value may predate the check that refuses credentials in the URL.
+  if (name === ENV_VARS.endpointUrl) return redactUrl(value);
   return value;
 }
 

@@ -50,14 +50,36 @@ function renderHuman(entry: LokiEntry, options: RenderOptions): string {
   const level = levelOf(entry.line);
   const fields = [
     paint(ANSI.dim, isoTime(entry.timestampNs)),
-    ...(options.showFunction ? [entry.labels.function ?? '-'] : []),
-    paint(ANSI.cyan, (entry.labels.source ?? '-').padEnd(8)),
-    paint(levelColor(level), (level ?? '').padEnd(5)),
-    paint(ANSI.dim, entry.metadata.request_id ?? '-'),
-    entry.line,
+    ...(options.showFunction ? [escapeControl(entry.labels.function ?? '-')] : []),
+    paint(ANSI.cyan, escapeControl(entry.labels.source ?? '-').padEnd(8)),
+    paint(levelColor(level), escapeControl(level ?? '').padEnd(5)),
+    paint(ANSI.dim, escapeControl(entry.metadata.request_id ?? '-')),
+    escapeControl(entry.line),
   ];
   return `${fields.join(' ')}\n`;
 }
+
+/**
+ * Control characters of a log line, as visible escapes: a line must not drive the terminal (OSC 52
+ * clipboard writes, screen clears, cursor moves) nor forge lines with an embedded newline. Tab stays;
+ * bidirectional overrides are escaped too, so that what is shown is what is stored. `-o raw` keeps
+ * the bytes, as logcli does.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL_CHARS, (char) => {
+    const named = NAMED_ESCAPES[char];
+    if (named !== undefined) return named;
+    const code = char.charCodeAt(0);
+    return code <= 0xff
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+const CONTROL_CHARS =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it escapes
+  /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const NAMED_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r' };
 
 /** The log level a line states, from a JSON-format record's `level` or a word near the start of a text line. */
 export function levelOf(line: string): string | undefined {

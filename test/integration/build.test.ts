@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
-import type { CliIo } from '../../src/io.js';
+import type { ProcessIo } from '../../src/io.js';
 import { PINNED_NODE_VERSION } from '../../src/layer/node-binary.js';
 import { readZip } from '../../src/layer/read-zip.js';
 import { DIRECT_UPLOAD_LIMIT_BYTES } from '../../src/layer/targets.js';
@@ -42,7 +42,7 @@ async function runCli(args: string[], env: Record<string, string | undefined>, c
         done();
       },
     });
-  const io: CliIo = {
+  const io: ProcessIo = {
     stdout: sink((s) => {
       out += s;
     }),

@@ -52,6 +52,11 @@ export interface LokiReceiverOptions {
   tenantRequired?: boolean;
   /** Credentials a gateway in front of Loki demands (401 otherwise). */
   auth?: { bearerToken: string } | { username: string; password: string };
+  /**
+   * Like a misconfigured gateway: a refused request's answer quotes the Authorization header it got,
+   * cut after `chars` characters when given (a secret that must be masked even when cut).
+   */
+  echoAuthorization?: { readonly chars?: number };
   maxLineSizeBytes?: number;
   rejectOldSamplesMaxAgeMs?: number;
   creationGracePeriodMs?: number;
@@ -301,11 +306,20 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     send(res, record, status, message);
   }
 
+  function unauthorizedMessage(headers: IncomingHttpHeaders): string {
+    if (options.echoAuthorization === undefined) return UNAUTHORIZED_MESSAGE;
+    const got = headerValue(headers, 'authorization') ?? '';
+    return `${UNAUTHORIZED_MESSAGE}: got "${got}"`.slice(
+      0,
+      UNAUTHORIZED_MESSAGE.length + 7 + (options.echoAuthorization.chars ?? got.length),
+    );
+  }
+
   /** Loki's 401 message for a request without valid credentials or (multi-tenant) without a tenant. */
   function authProblem(headers: IncomingHttpHeaders): string | undefined {
     const tenant = headerValue(headers, 'x-scope-orgid');
     return expectedAuth !== undefined && !isAuthorized(headers, expectedAuth)
-      ? UNAUTHORIZED_MESSAGE
+      ? unauthorizedMessage(headers)
       : options.tenantRequired && (tenant === undefined || tenant === '')
         ? NO_ORG_ID_MESSAGE
         : undefined;

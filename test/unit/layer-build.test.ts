@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
-import type { CliIo } from '../../src/io.js';
+import type { ProcessIo } from '../../src/io.js';
 import { buildLayers } from '../../src/layer/build-layers.js';
 import { OutDirError } from '../../src/layer/errors.js';
 import type { NpmRunner } from '../../src/layer/npm.js';
@@ -18,7 +18,7 @@ const npmMustNotRun: NpmRunner = async () => {
   throw new Error('npm must not run for the slim flavor');
 };
 
-function captureIo(cwd: string, isTTY = false): CliIo & { out: () => string; err: () => string } {
+function captureIo(cwd: string, isTTY = false): ProcessIo & { out: () => string; err: () => string } {
   let out = '';
   let err = '';
   const sink = (append: (s: string) => void) =>
