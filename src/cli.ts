@@ -44,12 +44,14 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
     createLambdaClient: async (region, profile) => {
       beforeAwsSdk(io);
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
-      return new LambdaClient({ region, ...(profile ? { profile } : {}) });
+      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
+      return new LambdaClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
     },
     createS3Client: async (region, profile) => {
       beforeAwsSdk(io);
       const { S3Client } = await import('@aws-sdk/client-s3');
-      return new S3Client({ region, ...(profile ? { profile } : {}) });
+      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
+      return new S3Client({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
     },
     // attach, deploy and publish build into the cache directory, never into the user's working
     // directory; `build` passes the --out-dir it was given.
