@@ -5,8 +5,14 @@ import type { Logger } from './logger.js';
  * truncation is counted too although the (shortened) line is still shipped.
  */
 export type DropReason =
-  /** The buffer bound was reached while Loki did not take the logs: the oldest entries went. */
-  | 'buffer_full'
+  /**
+   * The buffer bound was reached and the oldest entries went, named by what Loki was doing then:
+   * unreachable (refused, reset, no answer in time), answering an HTTP error (429, 5xx), or taking
+   * pushes, only slower than the function logged.
+   */
+  | 'buffer_full_unreachable'
+  | `buffer_full_http_${number}`
+  | 'buffer_full_too_fast'
   /** Loki refused the batch with a 4xx other than 429 (the status is in the count's name). */
   | `rejected_http_${number}`
   /** A batch could not be encoded or sent (a bug, not Loki): dropped rather than retried forever. */
@@ -29,7 +35,8 @@ interface Tally {
 export class DeliveryReport {
   private sinceNotice = new Map<string, Tally>();
   private readonly total = new Map<string, Tally>();
-  private failingNow = false;
+  /** Undefined while Loki takes pushes (as far as we know); else how it fails. */
+  private failure: { readonly status: number | undefined } | undefined;
 
   /** @param bufferLimit how the buffer bound is named in a notice, e.g. `LOKI_MAX_BUFFER_BYTES=65536` */
   constructor(
@@ -49,22 +56,33 @@ export class DeliveryReport {
     add(this.total, TRUNCATED, lines, 0);
   }
 
+  /** The buffer bound dropped entries just now: counted under what Loki is doing at this moment. */
+  bufferDropped(entries: number, bytes: number): void {
+    const reason: DropReason =
+      this.failure === undefined
+        ? 'buffer_full_too_fast'
+        : this.failure.status === undefined
+          ? 'buffer_full_unreachable'
+          : `buffer_full_http_${this.failure.status}`;
+    this.dropped(reason, entries, bytes);
+  }
+
   /** Loki could not take a batch in time: one line per outage, debug lines after. */
-  pushFailed(reason: string, buffered: number): void {
-    if (!this.failingNow)
+  pushFailed(reason: string, buffered: number, status?: number): void {
+    if (this.failure === undefined)
       this.log.warn(`cannot push to Loki, keeping ${buffered} entries for later: ${reason}`);
     else this.log.debug(`push still failing (${buffered} entries buffered): ${reason}`);
-    this.failingNow = true;
+    this.failure = { status };
   }
 
   pushAccepted(): void {
-    if (this.failingNow) this.log.info('Loki accepts pushes again');
-    this.failingNow = false;
+    if (this.failure !== undefined) this.log.info('Loki accepts pushes again');
+    this.failure = undefined;
   }
 
   /** True from a failed push until Loki accepts one again. */
   get failing(): boolean {
-    return this.failingNow;
+    return this.failure !== undefined;
   }
 
   /** The line telling Loki what was dropped since the last notice, or undefined when nothing was. */
@@ -93,8 +111,12 @@ export class DeliveryReport {
   }
 
   private explain(reason: string): string {
-    if (reason === 'buffer_full')
-      return `dropped while Loki was unreachable (the buffer limit ${this.bufferLimit} was reached)`;
+    const limit = `the buffer limit ${this.bufferLimit} was reached`;
+    if (reason === 'buffer_full_unreachable') return `dropped while Loki was unreachable (${limit})`;
+    if (reason === 'buffer_full_too_fast')
+      return `dropped because the function logged faster than Loki accepted (${limit})`;
+    const answered = /^buffer_full_http_(\d+)$/.exec(reason)?.[1];
+    if (answered !== undefined) return `dropped while Loki answered HTTP ${answered} (${limit})`;
     if (reason === 'encode_error') return 'dropped because they could not be encoded';
     if (reason === 'left_at_shutdown') return 'left unsent at shutdown';
     if (reason === TRUNCATED) return 'truncated to the maximum line size (still shipped)';

@@ -6,6 +6,8 @@ import type { PushOutcome } from './loki-push.js';
 
 /** Uncompressed bytes per push request: large enough to be cheap, small enough for any Loki limit. */
 export const MAX_PUSH_BYTES = 1024 * 1024;
+/** A push that ends this long after its deadline can only have been frozen: HTTP timeouts are exact. */
+const FROZEN_SLACK_MS = 1_000;
 
 export interface PushResult {
   readonly sent: number;
@@ -19,6 +21,8 @@ export interface FlusherDeps {
   /** Encodes and sends one batch, with retries, within the deadline. */
   readonly send: (entries: readonly LogEntry[], deadlineMs: number) => Promise<PushOutcome>;
   readonly report: DeliveryReport;
+  /** Uncompressed bytes per push request (at most half the buffer bound, so one batch never fills it). */
+  readonly batchBytes: number;
   /** An entry of loki-lambda's own (the drop notice), stamped now. */
   readonly notice: (line: string) => LogEntry;
   readonly now: () => number;
@@ -36,11 +40,11 @@ export class Flusher {
     const { buffer, report, log } = this.deps;
     let sent = 0;
     let rejected = 0;
-    // Loki answered last time: what it refused since rides with this push (buffer drops wait for an accept).
-    if (!report.failing) this.queueNotice(false);
+    // Loki answered last time: what was dropped since rides with this push, if it takes no one's room.
+    if (!report.failing && buffer.sizeBytes < this.deps.batchBytes) this.queueNotice();
     while (buffer.length > 0) {
       if (this.deps.now() >= deadlineMs) break;
-      const batch = buffer.take(MAX_PUSH_BYTES);
+      const batch = buffer.take(this.deps.batchBytes);
       const outcome = await this.sendSafely(batch, deadlineMs);
       if (outcome.kind === 'accepted') {
         sent += batch.length;
@@ -57,9 +61,15 @@ export class Flusher {
             ? `dropped a push of ${batch.length} entries: ${outcome.reason}`
             : `Loki rejected a push of ${batch.length} entries (HTTP ${outcome.status}): ${outcome.reason}`,
         );
+      } else if (this.deps.now() > deadlineMs + FROZEN_SLACK_MS) {
+        // Far past its deadline: the sandbox was frozen under this push (one started while the
+        // runtime still ran). Not Loki's fault: keep the batch and try again, without a cooldown.
+        this.putBack(batch);
+        log.debug(`a push was interrupted by a freeze; ${buffer.length} entries kept for the next push`);
+        return { sent, rejected, failed: false };
       } else {
-        buffer.putBack(batch);
-        report.pushFailed(outcome.reason, buffer.length);
+        report.pushFailed(outcome.reason, buffer.length + batch.length, outcome.status);
+        this.putBack(batch);
         return { sent, rejected, failed: true };
       }
     }
@@ -78,16 +88,30 @@ export class Flusher {
   /** Loki takes logs (again): say so, and queue the notice of what was dropped meanwhile. */
   private accepted(): void {
     this.deps.report.pushAccepted();
-    this.queueNotice(true);
+    this.queueNotice();
   }
 
-  private queueNotice(withBufferDrops: boolean): void {
-    const { buffer, report } = this.deps;
-    const dropped = withBufferDrops ? buffer.takeDropReport() : undefined;
-    if (dropped) report.dropped('buffer_full', dropped.entries, dropped.bytes);
-    const notice = report.takeNotice();
-    if (notice !== undefined) buffer.add(this.deps.notice(notice));
+  private queueNotice(): void {
+    const notice = this.deps.report.takeNotice();
+    if (notice !== undefined) this.add(this.deps.notice(notice));
   }
+
+  /** Entries go back to the front; what the bound drops meanwhile is counted at once. */
+  private putBack(batch: readonly LogEntry[]): void {
+    this.deps.buffer.putBack(batch);
+    countBufferDrops(this.deps.buffer, this.deps.report);
+  }
+
+  private add(entry: LogEntry): void {
+    this.deps.buffer.add(entry);
+    countBufferDrops(this.deps.buffer, this.deps.report);
+  }
+}
+
+/** Attributes what the buffer bound just dropped to what Loki is doing now. */
+export function countBufferDrops(buffer: EntryBuffer, report: DeliveryReport): void {
+  const dropped = buffer.takeDropReport();
+  if (dropped) report.bufferDropped(dropped.entries, dropped.bytes);
 }
 
 function bytesOf(entries: readonly LogEntry[]): number {

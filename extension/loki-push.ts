@@ -6,8 +6,11 @@ export type PushOutcome =
   | { readonly kind: 'accepted' }
   /** Loki refused the content (a 4xx other than 429): retrying cannot help. */
   | { readonly kind: 'rejected'; readonly status: number; readonly reason: string }
-  /** Loki could not take it in time (down, slow, 429, 5xx): keep the entries for the next chance. */
-  | { readonly kind: 'failed'; readonly reason: string };
+  /**
+   * Loki could not take it in time (down, slow, 429, 5xx): keep the entries for the next chance.
+   * `status`: Loki's last answer, when it answered at all.
+   */
+  | { readonly kind: 'failed'; readonly reason: string; readonly status?: number };
 
 export interface LokiTarget {
   readonly pushUrl: string;
@@ -49,9 +52,14 @@ export async function pushWithRetry(
   deadlineMs: number,
 ): Promise<PushOutcome> {
   let lastProblem = 'no time left to push';
+  let lastStatus: number | undefined;
+  const failed = (): PushOutcome =>
+    lastStatus === undefined
+      ? { kind: 'failed', reason: lastProblem }
+      : { kind: 'failed', reason: lastProblem, status: lastStatus };
   for (let attempt = 0; ; attempt++) {
     const remaining = deadlineMs - deps.now();
-    if (remaining <= 0) return { kind: 'failed', reason: lastProblem };
+    if (remaining <= 0) return failed();
     let waitMs = backoffMs(attempt, deps.random, deps.backoff);
     try {
       const response = await deps.post(url, headers, body, remaining);
@@ -60,17 +68,19 @@ export async function pushWithRetry(
       const reason = firstLine(deps.redact === undefined ? response.body : deps.redact(response.body));
       if (verdict === 'drop') return { kind: 'rejected', status: response.status, reason };
       lastProblem = `HTTP ${response.status}${reason === '' ? '' : `: ${reason}`}`;
+      lastStatus = response.status;
       const retryAfter = retryAfterMs(response.headers['retry-after'], deps.now());
       if (retryAfter !== undefined) {
         // Honour Retry-After only when it fits in the budget; otherwise keep the entries for later.
-        if (deps.now() + retryAfter >= deadlineMs) return { kind: 'failed', reason: lastProblem };
+        if (deps.now() + retryAfter >= deadlineMs) return failed();
         waitMs = retryAfter;
       }
     } catch (error) {
       lastProblem = describeNetworkError(error);
-      if (error instanceof HttpTimeoutError) return { kind: 'failed', reason: lastProblem };
+      lastStatus = undefined;
+      if (error instanceof HttpTimeoutError) return failed();
     }
-    if (deps.now() + waitMs >= deadlineMs) return { kind: 'failed', reason: lastProblem };
+    if (deps.now() + waitMs >= deadlineMs) return failed();
     await deps.sleep(waitMs);
   }
 }

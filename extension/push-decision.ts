@@ -247,11 +247,30 @@ function apply(state: PushState, trigger: Trigger, now: Now, notes: string[]): P
 
 function settle(state: PushState, now: Now, notes: string[]): { state: PushState; action: Action } {
   const { phase } = state;
-  if (phase.kind === 'between') return { state, action: waitUntil(undefined) };
+  if (phase.kind === 'between') return settleBetween(state, phase, now);
   if (phase.kind === 'shutdown') return settleShutdown(state, phase, now);
   return phase.mode === 'end'
     ? settleEnd(state, phase, now, notes)
     : settlePeriodic(state, phase, now, notes);
+}
+
+/**
+ * Between invocations nothing is pushed, with one exception: while the last invocation's runtime
+ * still runs (its runtimeDone has not come), the sandbox cannot be frozen yet, and telemetry filling
+ * the buffer proves it. Then a full batch is pushed at once rather than let the bound drop logs
+ * (`periodic` answered /next at the start of the invocation, so it cannot hold it any more). If the
+ * freeze comes first, the push resumes at the thaw and its entries are kept until Loki has them.
+ */
+function settleBetween(state: PushState, phase: Between, now: Now): { state: PushState; action: Action } {
+  if (state.pushingUntilMs !== undefined || phase.lastRequestId === undefined) {
+    return { state, action: waitUntil(undefined) };
+  }
+  const progress = progressOf(state, phase.lastRequestId);
+  const runtimeRuns = progress.runtimeDones < progress.invokes;
+  if (!runtimeRuns || now.bufferedBytes < state.settings.fullBatchBytes || coolingDown(state, now)) {
+    return { state, action: waitUntil(undefined) };
+  }
+  return push(state, now.ms + state.settings.timings.parallelPushBudgetMs, now);
 }
 
 /** `end`: full batches while the function runs; everything once its runtime is done; then /next. */
@@ -291,7 +310,10 @@ function settleEnd(
   return toNext(state);
 }
 
-/** `periodic`: at the start of an invocation, push when the interval has passed; then /next. */
+/**
+ * `periodic`: at the start of an invocation, push when the interval has passed or a full batch is
+ * buffered (then /next waits for that push rather than let the bound drop logs); then /next.
+ */
 function settlePeriodic(
   state: PushState,
   phase: Invocation,
@@ -302,7 +324,8 @@ function settlePeriodic(
   if (state.pushingUntilMs !== undefined) return { state, action: waitUntil(undefined) };
   if (phase.settled) return toNext(state);
   const settled = { ...state, phase: { ...phase, settled: true } };
-  const due = now.ms - state.lastPushAtMs >= flushIntervalMs;
+  const due =
+    now.ms - state.lastPushAtMs >= flushIntervalMs || now.bufferedBytes >= state.settings.fullBatchBytes;
   if (!due || now.bufferedEntries === 0) return toNext(settled);
   if (coolingDown(state, now)) {
     notes.push(`Loki failed recently; ${now.bufferedEntries} entries wait for a later attempt`);

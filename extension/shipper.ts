@@ -3,7 +3,7 @@ import { DeliveryReport } from './delivery-report.js';
 import { EntryMaker, noticeEntry } from './entries.js';
 import { EntryBuffer } from './entry-buffer.js';
 import { EventLoop } from './event-loop.js';
-import { Flusher, MAX_PUSH_BYTES } from './flusher.js';
+import { countBufferDrops, Flusher, MAX_PUSH_BYTES } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
@@ -67,6 +67,8 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   });
   const headers = pushHeaders(config, deps.userAgent);
   const metadata = { functionVersion: deps.functionVersion };
+  // A full batch is at most half the bound: it is pushed while the other half can still fill.
+  const batchBytes = Math.min(MAX_PUSH_BYTES, Math.floor(config.maxBufferBytes / 2));
   const backoff = { initialMs: timings.retryInitialBackoffMs, maxMs: timings.retryMaxBackoffMs };
   const flusher = new Flusher({
     buffer,
@@ -82,6 +84,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       );
     },
     report,
+    batchBytes,
     notice: (line) => noticeEntry(line, now()),
     now,
     log,
@@ -93,7 +96,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
     settings: {
       strategy: config.flushStrategy,
       flushIntervalMs: config.flushIntervalMs,
-      fullBatchBytes: MAX_PUSH_BYTES,
+      fullBatchBytes: batchBytes,
       timings,
     },
     now,
@@ -105,6 +108,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       const entry = maker.make(event);
       if (entry !== undefined && shipped.has(entry.source)) buffer.add(entry);
     }
+    countBufferDrops(buffer, report);
     loop.onTelemetry(events);
   });
   try {
@@ -131,8 +135,6 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
 
   try {
     const { shutdownReason } = await loop.run();
-    const dropped = buffer.takeDropReport();
-    if (dropped) report.dropped('buffer_full', dropped.entries, dropped.bytes);
     report.dropped('left_at_shutdown', buffer.length, buffer.sizeBytes);
     const line = report.shutdownLine(shutdownReason, buffer.length);
     if (line !== undefined) log.warn(line);

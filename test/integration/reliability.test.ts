@@ -180,7 +180,7 @@ describe('reliability under faults', () => {
     expect(lambda.output()).toContain('Loki accepts pushes again');
     const notice = shipped(loki, 'extension').find((l) => l.startsWith('loki-lambda dropped'));
     expect(notice).toMatch(
-      /^loki-lambda dropped \d+ log entries \(\d+ bytes\): \d+ dropped while Loki was unreachable \(the buffer limit LOKI_MAX_BUFFER_BYTES=65536 was reached\) \[buffer_full=\d+\]$/,
+      /^loki-lambda dropped \d+ log entries \(\d+ bytes\): \d+ dropped while Loki was unreachable \(the buffer limit LOKI_MAX_BUFFER_BYTES=65536 was reached\) \[buffer_full_unreachable=\d+\]$/,
     );
   });
 

@@ -3,7 +3,7 @@ import { DeliveryReport } from '../../extension/delivery-report.js';
 import { noticeEntry } from '../../extension/entries.js';
 import { EntryBuffer } from '../../extension/entry-buffer.js';
 import { entryCostBytes } from '../../extension/entry-cost.js';
-import { Flusher } from '../../extension/flusher.js';
+import { countBufferDrops, Flusher } from '../../extension/flusher.js';
 import { createLogger } from '../../extension/logger.js';
 import type { PushOutcome } from '../../extension/loki-push.js';
 
@@ -23,12 +23,15 @@ function setup(outcomes: Array<PushOutcome | Error>, maxBufferBytes = 1_000_000)
       return outcome;
     },
     report,
+    batchBytes: Math.floor(maxBufferBytes / 2),
     notice: (line) => noticeEntry(line, clock),
     now: () => clock,
     log,
   });
+  /** As the telemetry listener does: add, then count what the bound dropped. */
   const add = (...lines: string[]) => {
     for (const line of lines) buffer.add(noticeEntry(line, clock));
+    countBufferDrops(buffer, report);
   };
   return { buffer, flusher, report, sent, logged, add };
 }
@@ -87,22 +90,47 @@ describe('Flusher', () => {
     expect(logged[0]).toBe('loki-lambda: dropped a push of 1 entries: could not encode or send: boom\n');
   });
 
-  it('ships a notice of what the buffer bound dropped once Loki accepts again', async () => {
-    // The bound holds two 200-letter entries, and the notice.
-    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((letter) => letter.repeat(200));
-    const cost = entryCostBytes(a!, 200);
-    const { flusher, sent, add } = setup([{ kind: 'failed', reason: 'down' }], 2 * cost + 10);
-    add(a!, b!, c!, d!);
+  it.each<[string, PushOutcome | undefined, string]>([
+    [
+      'unreachable',
+      { kind: 'failed', reason: 'cannot reach Loki (ECONNREFUSED)' },
+      'dropped while Loki was unreachable',
+    ],
+    [
+      'answering 503',
+      { kind: 'failed', reason: 'HTTP 503', status: 503 },
+      'dropped while Loki answered HTTP 503',
+    ],
+    [
+      'accepting, only slower than the function logs',
+      undefined,
+      'dropped because the function logged faster than Loki accepted',
+    ],
+  ])(
+    'names the true reason of buffer drops while Loki is %s, in the notice shipped with the next accepted push',
+    async (_name, firstOutcome, reason) => {
+      const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((letter) => letter.repeat(200));
+      const cost = entryCostBytes(a!, 200);
+      // The bound holds two 200-letter entries.
+      const { flusher, sent, add } = setup(firstOutcome === undefined ? [] : [firstOutcome], 2 * cost + 10);
+      add(a!);
+      if (firstOutcome !== undefined) await flusher.push(10_000);
+      add(b!, c!, d!);
+      await flusher.push(10_000);
 
-    await flusher.push(10_000);
-    await flusher.push(10_000);
-
-    expect(sent.flat()).toEqual([
-      c,
-      d,
-      `loki-lambda dropped 2 log entries (${2 * cost} bytes): 2 dropped while Loki was unreachable (the buffer limit LOKI_MAX_BUFFER_BYTES=${2 * cost + 10} was reached) [buffer_full=2]`,
-    ]);
-  });
+      const key =
+        firstOutcome === undefined
+          ? 'too_fast'
+          : firstOutcome.kind === 'failed' && firstOutcome.status
+            ? `http_${firstOutcome.status}`
+            : 'unreachable';
+      expect(sent.flat()).toEqual([
+        c,
+        d,
+        `loki-lambda dropped 2 log entries (${2 * cost} bytes): 2 ${reason} (the buffer limit LOKI_MAX_BUFFER_BYTES=${2 * cost + 10} was reached) [buffer_full_${key}=2]`,
+      ]);
+    },
+  );
 
   it('stops at its deadline, leaving the rest buffered', async () => {
     const { flusher, buffer, add } = setup([]);

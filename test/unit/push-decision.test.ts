@@ -95,6 +95,12 @@ describe('push decision: INVOKE', () => {
       next,
     ],
     [
+      'periodic: a full batch buffered at the INVOKE is pushed before the interval has passed, and /next waits for it',
+      [{ at: 5_000, trigger: invoke('r1', 8_000), entries: 30, bytes: FULL }],
+      settings({ strategy: 'periodic' }),
+      push(5_000 + T.parallelPushBudgetMs),
+    ],
+    [
       'periodic: answers /next at once when nothing is buffered',
       [{ at: 20_000, trigger: invoke('r1', 23_000), entries: 0 }],
       settings({ strategy: 'periodic' }),
@@ -129,6 +135,40 @@ describe('push decision: telemetry arrived and full batches', () => {
       wait(),
     ],
     [
+      'periodic, a full batch after /next while the runtime still runs: pushes at once (the sandbox cannot be frozen yet)',
+      [
+        { at: 0, trigger: invoke('r1', 3_000) },
+        { at: 100, trigger: telemetry, entries: 30, bytes: FULL },
+      ],
+      push(100 + T.parallelPushBudgetMs),
+    ],
+    [
+      'periodic, less than a full batch after /next: waits (the next push is at an INVOKE)',
+      [
+        { at: 0, trigger: invoke('r1', 3_000) },
+        { at: 100, trigger: telemetry, entries: 3, bytes: FULL - 1 },
+      ],
+      wait(),
+    ],
+    [
+      'periodic, the push after /next ended and the runtime still runs: pushes the next full batch',
+      [
+        { at: 0, trigger: invoke('r1', 3_000) },
+        { at: 100, trigger: telemetry, entries: 30, bytes: FULL },
+        { at: 300, trigger: pushed(), entries: 31, bytes: FULL + 1 },
+      ],
+      push(300 + T.parallelPushBudgetMs),
+    ],
+    [
+      'periodic, a full batch after the runtime is done: waits (the sandbox may freeze at any moment)',
+      [
+        { at: 0, trigger: invoke('r1', 3_000) },
+        { at: 100, trigger: runtimeDone('r1'), entries: 3 },
+        { at: 150, trigger: telemetry, entries: 30, bytes: FULL },
+      ],
+      wait(),
+    ],
+    [
       'a full batch while a push is in flight: waits for it (one push at a time)',
       [
         { at: 0, trigger: invoke() },
@@ -147,8 +187,9 @@ describe('push decision: telemetry arrived and full batches', () => {
       ],
       wait(200 + T.cooldownInitialMs),
     ],
-  ])('%s', (_name, steps, expected) => {
-    expect(play(steps).last).toEqual(expected);
+  ])('%s', (name, steps, expected) => {
+    const strategy = name.startsWith('periodic') ? 'periodic' : 'end';
+    expect(play(steps, settings({ strategy })).last).toEqual(expected);
   });
 });
 
