@@ -150,7 +150,7 @@ function shippedLines(): ShippedLine[] {
   ship('notices', logsDroppedEvent(at, 17, 4096));
   // The extension's own notice, as its delivery report words it after drops of several kinds.
   const report = new DeliveryReport(SILENT_LOG, 'LOKI_MAX_BUFFER_BYTES=8388608');
-  report.dropped('buffer_full', 40, 8000);
+  report.dropped('buffer_full_unreachable', 40, 8000);
   report.dropped('rejected_http_400', 2, 400);
   const notice = noticeEntry(report.takeNotice() ?? '', at);
   lines.push({ kind: 'notices', stream: { ...STREAM, source: notice.source }, line: notice.line });
