@@ -37,6 +37,11 @@ export class EntryMaker {
     private readonly now: () => number = Date.now,
     /** Told of each line cut to MAX_LINE_BYTES, so truncation is counted. */
     private readonly onTruncated: () => void = () => {},
+    /**
+     * Give a function line without a request id the id of the last `platform.start`: right where
+     * invocations run one at a time, wrong where they overlap (Lambda Managed Instances).
+     */
+    private readonly attributeToCurrentRequest = true,
   ) {}
 
   /** Returns the entry for an event, or undefined for an event type that carries no log. */
@@ -48,7 +53,8 @@ export class EntryMaker {
       source === 'platform'
         ? stringField(event.record, 'requestId')
         : source === 'function'
-          ? (stringField(event.record, 'requestId') ?? this.currentRequestId)
+          ? (stringField(event.record, 'requestId') ??
+            (this.attributeToCurrentRequest ? this.currentRequestId : undefined))
           : undefined;
     const written = wellFormed(source === 'platform' ? formatPlatformEvent(event) : recordLine(event.record));
     const line = truncateLine(written);

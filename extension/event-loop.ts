@@ -50,7 +50,8 @@ export class EventLoop {
     for (const event of events) {
       const requestId = stringField(event.record, 'requestId');
       if (requestId === undefined) continue;
-      if (event.type === 'platform.runtimeDone') this.dispatch({ kind: 'runtimeDone', requestId });
+      if (event.type === 'platform.start') this.dispatch({ kind: 'start', requestId });
+      else if (event.type === 'platform.runtimeDone') this.dispatch({ kind: 'runtimeDone', requestId });
       else if (event.type === 'platform.report') this.dispatch({ kind: 'report', requestId });
     }
     this.dispatch({ kind: 'telemetry' });

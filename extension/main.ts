@@ -18,7 +18,6 @@ import { createLogger } from './logger.js';
 import { timingsFrom } from './push-decision.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { RuntimeApiClient, TelemetryUnavailableError } from './runtime-api.js';
-import { MANAGED_INSTANCES_SCHEMA_VERSION } from './telemetry.js';
 import { userAgent } from './version.js';
 
 const write = (line: string): void => {
@@ -83,12 +82,8 @@ async function main(): Promise<number> {
       }
       return event;
     },
-    subscribe: (subscription) =>
-      runtimeApi.subscribeTelemetry(
-        managedInstances
-          ? { ...subscription, schemaVersion: MANAGED_INSTANCES_SCHEMA_VERSION }
-          : subscription,
-      ),
+    subscribe: (subscription) => runtimeApi.subscribeTelemetry(subscription),
+    managedInstances,
     listen: (port, onEvents) =>
       startTelemetryListener(
         port,

@@ -71,7 +71,21 @@ export interface DecisionSettings {
   /** A full batch: beyond this many buffered bytes, push during the invocation rather than wait. */
   readonly fullBatchBytes: number;
   readonly timings: Timings;
+  /**
+   * `end` stops waiting for an invocation's telemetry when not even its `platform.start` came within
+   * this long of INVOKE: the buffering timeout plus TELEMETRY_SILENCE_MARGIN_MS (telemetry is not
+   * flowing). Default: no bound but the invocation's deadline.
+   */
+  readonly telemetrySilenceMs?: number;
+  /**
+   * Lambda Managed Instances: no INVOKE, no freeze, concurrent invocations. Pushes run from the
+   * timer (every flushIntervalMs) and whenever a full batch is buffered (DESIGN.md §6). Default false.
+   */
+  readonly continuous?: boolean;
 }
+
+/** Beyond the buffering timeout, how long `platform.start` may take to arrive before telemetry counts as not flowing. */
+export const TELEMETRY_SILENCE_MARGIN_MS = 1_000;
 
 /** What the decision sees of the world besides its state: the clock and the buffer. */
 export interface Now {
@@ -86,6 +100,7 @@ export type Trigger =
   | { readonly kind: 'shutdown'; readonly reason: string; readonly deadlineMs: number }
   /** Telemetry was buffered (a full batch is just telemetry arriving with enough of it buffered). */
   | { readonly kind: 'telemetry' }
+  | { readonly kind: 'start'; readonly requestId: string }
   | { readonly kind: 'runtimeDone'; readonly requestId: string }
   | { readonly kind: 'report'; readonly requestId: string }
   /**
@@ -111,6 +126,8 @@ interface Invocation {
   readonly attempt: number;
   readonly mode: FlushMode;
   readonly latestNextAtMs: number;
+  /** When INVOKE arrived: the telemetry silence bound counts from here. */
+  readonly invokedAtMs: number;
   /** `end`: when the runtime was done (or its deadline came): the end push's budget starts then. */
   readonly doneAtMs: number | undefined;
   /** The push this invocation owes (end: after the runtime is done; periodic: at its start) was made or skipped. */
@@ -133,9 +150,10 @@ interface Between {
 
 type Phase = Between | Invocation | Shutdown;
 
-/** Per request id, how many INVOKEs, runtimeDones and reports were seen (retries reuse the id). */
+/** Per request id, how many INVOKEs, starts, runtimeDones and reports were seen (retries reuse the id). */
 interface RequestProgress {
   readonly invokes: number;
+  readonly starts: number;
   readonly runtimeDones: number;
   readonly reports: number;
 }
@@ -203,6 +221,7 @@ function apply(state: PushState, trigger: Trigger, now: Now, notes: string[]): P
           attempt: progress.invokes + 1,
           mode: choice.mode,
           latestNextAtMs: trigger.deadlineMs - timings.invokeDeadlineMarginMs,
+          invokedAtMs: now.ms,
           doneAtMs: undefined,
           settled: false,
         },
@@ -220,13 +239,16 @@ function apply(state: PushState, trigger: Trigger, now: Now, notes: string[]): P
           pushed: false,
         },
       };
+    case 'start':
     case 'runtimeDone':
     case 'report': {
       const progress = progressOf(state, trigger.requestId);
       const counted =
-        trigger.kind === 'runtimeDone'
-          ? { ...progress, runtimeDones: progress.runtimeDones + 1 }
-          : { ...progress, reports: progress.reports + 1 };
+        trigger.kind === 'start'
+          ? { ...progress, starts: progress.starts + 1 }
+          : trigger.kind === 'runtimeDone'
+            ? { ...progress, runtimeDones: progress.runtimeDones + 1 }
+            : { ...progress, reports: progress.reports + 1 };
       return { ...state, requests: withProgress(state.requests, trigger.requestId, counted) };
     }
     case 'pushed': {
@@ -247,6 +269,7 @@ function apply(state: PushState, trigger: Trigger, now: Now, notes: string[]): P
 
 function settle(state: PushState, now: Now, notes: string[]): { state: PushState; action: Action } {
   const { phase } = state;
+  if (phase.kind === 'between' && state.settings.continuous) return settleContinuous(state, now);
   if (phase.kind === 'between') return settleBetween(state, phase, now);
   if (phase.kind === 'shutdown') return settleShutdown(state, phase, now);
   return phase.mode === 'end'
@@ -281,10 +304,22 @@ function settleEnd(
   notes: string[],
 ): { state: PushState; action: Action } {
   const { timings, fullBatchBytes } = state.settings;
-  const runtimeDone = progressOf(state, phase.requestId).runtimeDones >= phase.attempt;
-  if (phase.doneAtMs === undefined && (runtimeDone || now.ms >= phase.latestNextAtMs)) {
-    if (!runtimeDone)
+  const telemetrySilenceMs = state.settings.telemetrySilenceMs ?? Infinity;
+  const progress = progressOf(state, phase.requestId);
+  const runtimeDone = progress.runtimeDones >= phase.attempt;
+  // Not even platform.start came: telemetry is not flowing, so never hold the invocation for it.
+  const silentUntilMs = progress.starts >= phase.attempt ? Infinity : phase.invokedAtMs + telemetrySilenceMs;
+  if (
+    phase.doneAtMs === undefined &&
+    (runtimeDone || now.ms >= phase.latestNextAtMs || now.ms >= silentUntilMs)
+  ) {
+    if (!runtimeDone && now.ms >= silentUntilMs && now.ms < phase.latestNextAtMs) {
+      notes.push(
+        `no telemetry at all for ${phase.requestId} within ${telemetrySilenceMs} ms (not even platform.start); not waiting for it`,
+      );
+    } else if (!runtimeDone) {
       notes.push(`no runtimeDone for ${phase.requestId} before its deadline; pushing what arrived`);
+    }
     const done: Invocation = { ...phase, doneAtMs: now.ms };
     return settleEnd({ ...state, phase: done }, done, now, notes);
   }
@@ -296,7 +331,7 @@ function settleEnd(
       return push(state, Math.min(phase.latestNextAtMs, now.ms + timings.parallelPushBudgetMs), now);
     }
     const wakeForBatch = now.bufferedBytes >= fullBatchBytes && cooling ? state.cooldownUntilMs : Infinity;
-    return { state, action: waitUntil(Math.min(phase.latestNextAtMs, wakeForBatch)) };
+    return { state, action: waitUntil(Math.min(phase.latestNextAtMs, wakeForBatch, silentUntilMs)) };
   }
   const endDeadlineMs = Math.min(phase.latestNextAtMs, phase.doneAtMs + timings.endPushBudgetMs);
   if (!phase.settled) {
@@ -346,10 +381,31 @@ function settleShutdown(state: PushState, phase: Shutdown, now: Now): { state: P
     // The last invocation's report (and any late lines) may still be in Lambda's telemetry buffer.
     if (progress.reports < progress.invokes) return { state, action: waitUntil(reportWaitEndsMs) };
   }
+  if (state.settings.continuous && now.ms < reportWaitEndsMs) {
+    // Managed Instances: no INVOKE; every invocation that started must have its report.
+    const unreported = [...state.requests.values()].some((p) => p.reports < p.starts);
+    if (unreported) return { state, action: waitUntil(reportWaitEndsMs) };
+  }
   const pushed = { ...state, phase: { ...phase, pushed: true } };
   if (now.bufferedEntries === 0 || now.ms >= exitAtMs)
     return { state: pushed, action: { kind: 'exit', reason: phase.reason } };
   return push(pushed, exitAtMs, now);
+}
+
+/**
+ * Lambda Managed Instances: never frozen, invocations overlap and none is announced, so pushes run
+ * from the timer (once flushIntervalMs has passed since the last one) and as soon as a full batch is
+ * buffered, each bounded by the parallel push budget.
+ */
+function settleContinuous(state: PushState, now: Now): { state: PushState; action: Action } {
+  const { timings, fullBatchBytes, flushIntervalMs } = state.settings;
+  if (state.pushingUntilMs !== undefined || now.bufferedEntries === 0) {
+    return { state, action: waitUntil(undefined) };
+  }
+  const dueAtMs = now.bufferedBytes >= fullBatchBytes ? now.ms : state.lastPushAtMs + flushIntervalMs;
+  const startAtMs = Math.max(dueAtMs, state.cooldownUntilMs);
+  if (now.ms < startAtMs) return { state, action: waitUntil(startAtMs) };
+  return push(state, now.ms + timings.parallelPushBudgetMs, now);
 }
 
 function push(state: PushState, deadlineMs: number, now: Now): { state: PushState; action: Action } {
@@ -380,7 +436,7 @@ function lastRequestIdOf(phase: Phase): string | undefined {
 }
 
 function progressOf(state: PushState, requestId: string): RequestProgress {
-  return state.requests.get(requestId) ?? { invokes: 0, runtimeDones: 0, reports: 0 };
+  return state.requests.get(requestId) ?? { invokes: 0, starts: 0, runtimeDones: 0, reports: 0 };
 }
 
 function withProgress(

@@ -7,10 +7,11 @@ import { countBufferDrops, Flusher, MAX_PUSH_BYTES } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
-import { DEFAULT_TIMINGS, type Timings } from './push-decision.js';
+import { DEFAULT_TIMINGS, TELEMETRY_SILENCE_MARGIN_MS, type Timings } from './push-decision.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
 import { streamLabelStrings } from './stream-labels.js';
 import {
+  MANAGED_INSTANCES_SCHEMA_VERSION,
   TELEMETRY_BUFFER_MAX_BYTES,
   TELEMETRY_BUFFER_MAX_ITEMS,
   TELEMETRY_LISTENER_PATH,
@@ -41,6 +42,8 @@ export interface ShipperDeps {
   readonly random: () => number;
   /** Default: DEFAULT_TIMINGS; tests shrink them. */
   readonly timings?: Timings;
+  /** Lambda Managed Instances (AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances): see DESIGN.md §6. */
+  readonly managedInstances?: boolean;
 }
 
 /** Types to subscribe: platform always (the event loop needs runtimeDone and report), plus what is shipped. */
@@ -54,10 +57,12 @@ export function subscribedTypes(shipped: readonly LogType[]): LogType[] {
  */
 export async function runShipper(deps: ShipperDeps): Promise<void> {
   const { config, log, now } = deps;
+  const managedInstances = deps.managedInstances ?? false;
   const timings = deps.timings ?? DEFAULT_TIMINGS;
   const buffer = new EntryBuffer(config.maxBufferBytes);
   const report = new DeliveryReport(log, `${ENV_VARS.maxBufferBytes}=${config.maxBufferBytes}`);
-  const maker = new EntryMaker(now, () => report.truncated(1));
+  // Managed Instances run invocations at once: a line without a request id belongs to no known one.
+  const maker = new EntryMaker(now, () => report.truncated(1), !managedInstances);
   const shipped = new Set<string>(config.logTypes);
   const labelStrings = streamLabelStrings({
     application: config.application,
@@ -98,6 +103,8 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       flushIntervalMs: config.flushIntervalMs,
       fullBatchBytes: batchBytes,
       timings,
+      telemetrySilenceMs: config.bufferTimeoutMs + TELEMETRY_SILENCE_MARGIN_MS,
+      continuous: managedInstances,
     },
     now,
     log,
@@ -113,7 +120,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   });
   try {
     await deps.subscribe({
-      schemaVersion: TELEMETRY_SCHEMA_VERSION,
+      schemaVersion: managedInstances ? MANAGED_INSTANCES_SCHEMA_VERSION : TELEMETRY_SCHEMA_VERSION,
       types: subscribedTypes(config.logTypes),
       buffering: {
         maxItems: TELEMETRY_BUFFER_MAX_ITEMS,

@@ -187,3 +187,109 @@ describe('SnapStart', () => {
     expect(third.timedOut).toBe(false);
   }, 60_000);
 });
+
+describe('asynchronous retries (Lambda retries a failed async invocation with the same request id)', () => {
+  it('has the retry’s lines in Loki when the retry ends, and its REPORT after SHUTDOWN', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+
+    const first = await emulator.invoke({
+      logs: ['attempt 1 fails'],
+      status: 'error',
+      errorType: 'Runtime.Unhandled',
+    });
+    const retry = await emulator.invoke({
+      requestId: first.requestId,
+      logs: ['attempt 2 works'],
+      durationMs: 50,
+    });
+    const atRetryEnd = lines('function');
+    await emulator.shutdown();
+
+    expect(retry.attempt).toBe(2);
+    // `end` waited for the retry's own runtimeDone, not the first attempt's.
+    expect(retry.nextCalledAtMs).toBeGreaterThanOrEqual(retry.runtimeDoneAtMs ?? Infinity);
+    expect(atRetryEnd).toEqual(['attempt 1 fails', 'attempt 2 works']);
+    const reports = lines('platform').filter((l) => l.startsWith(`REPORT RequestId: ${first.requestId}\t`));
+    expect(reports).toHaveLength(2);
+    expect(reports[0]).toMatch(/Status: error\tError Type: Runtime.Unhandled/);
+    expect(reports[1]).not.toMatch(/Status:/);
+  }, 60_000);
+});
+
+describe('telemetry that is not flowing', () => {
+  it('stops waiting for an invocation’s telemetry after the buffering timeout plus the margin, not at its deadline', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, {
+        LOKI_FLUSH_STRATEGY: 'end',
+        LOKI_BUFFER_TIMEOUT_MS: '100',
+        LOKI_DEBUG: 'true',
+      }),
+      { deliverTelemetry: false },
+    );
+
+    const result = await emulator.invoke({ logs: ['never delivered'], timeoutMs: 20_000 });
+    await emulator.shutdown();
+
+    expect(result.timedOut).toBe(false);
+    // 100 ms buffering timeout + 1,000 ms margin; the deadline was 20 s away.
+    expect((result.nextCalledAtMs ?? Infinity) - result.startedAtMs).toBeLessThan(10_000);
+    const said = emulator
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('no telemetry at all'));
+    expect(said).toEqual([
+      `loki-lambda: [debug] no telemetry at all for ${result.requestId} within 1100 ms (not even platform.start); not waiting for it`,
+    ]);
+  }, 60_000);
+});
+
+describe('Lambda Managed Instances', () => {
+  it('ships every line of 20 invocations run 4 at a time exactly once, each with its request id, and shuts down cleanly', async () => {
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(
+      lokiEnv(receiver.url, { LOKI_FLUSH_INTERVAL_MS: '300', LOKI_BUFFER_TIMEOUT_MS: '100' }),
+      { mode: 'managed-instances' },
+    );
+
+    const results = [];
+    for (let wave = 0; wave < 5; wave++) {
+      results.push(
+        ...(await Promise.all(
+          [0, 1, 2, 3].map((slot) => {
+            const n = wave * 4 + slot;
+            return emulator!.invoke({
+              logs: [`invocation ${n} line 1`, `invocation ${n} line 2`, `invocation ${n} line 3`],
+              logSpacingMs: 20,
+              durationMs: 80,
+            });
+          }),
+        )),
+      );
+    }
+    // No freeze: pushes run from the timer while the function idles.
+    await receiver.waitForEntries(60, 10_000);
+    const shutdown = await emulator.shutdown();
+
+    expect(emulator.registeredName()).toBe('loki-lambda');
+    expect(emulator.environmentError()).toBeUndefined();
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
+    const functionEntries = (receiver.entries() ?? []).filter((e) => e.labels.source === 'function');
+    expect(functionEntries).toHaveLength(60);
+    results.forEach((result, n) => {
+      const mine = functionEntries.filter((e) => e.metadata.request_id === result.requestId);
+      expect(mine.map((e) => JSON.parse(e.line).message)).toEqual([
+        `invocation ${n} line 1`,
+        `invocation ${n} line 2`,
+        `invocation ${n} line 3`,
+      ]);
+    });
+    const platform = lines('platform');
+    for (const result of results) {
+      expect(platform.filter((l) => l.startsWith(`START RequestId: ${result.requestId}`))).toHaveLength(1);
+      expect(platform.filter((l) => l.startsWith(`REPORT RequestId: ${result.requestId}\t`))).toHaveLength(1);
+    }
+    expect(emulator.deliveries().every((d) => d.ok)).toBe(true);
+  }, 90_000);
+});

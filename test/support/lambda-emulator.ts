@@ -112,6 +112,8 @@ export interface EmulatorOptions {
   mode?: SandboxMode;
   /** SnapStart: snapshot after init; the first invoke restores (see `restore()`). Default false. */
   snapStart?: boolean;
+  /** False: the subscription is accepted but nothing is ever delivered (telemetry not flowing). Default true. */
+  deliverTelemetry?: boolean;
   /** SIGSTOP the extension between events, like Lambda freezes the sandbox. Default true in `lambda` mode only. */
   freeze?: boolean;
   initTimeoutMs?: number;
@@ -305,6 +307,7 @@ class Emulator implements LambdaEmulator {
         | 'extensionName'
         | 'mode'
         | 'snapStart'
+        | 'deliverTelemetry'
         | 'freeze'
         | 'initTimeoutMs'
         | 'memorySizeMb'
@@ -720,6 +723,7 @@ class Emulator implements LambdaEmulator {
 
   private emit(event: TelemetryEvent): void {
     this.emitted.push(event);
+    if (!this.options.deliverTelemetry) return;
     if (this.subscribed?.types.includes(telemetryTypeOf(event))) this.dispatcher?.enqueue(event);
   }
 
@@ -737,7 +741,7 @@ class Emulator implements LambdaEmulator {
     });
     this.dispatcher = dispatcher;
     // Lambda keeps what happened since init started and hands it to the first subscriber.
-    if (first) {
+    if (first && this.options.deliverTelemetry) {
       for (const event of this.emitted) {
         if (subscription.types.includes(telemetryTypeOf(event))) dispatcher.enqueue(event);
       }
@@ -1164,6 +1168,7 @@ export async function startLambdaEmulator(options: EmulatorOptions): Promise<Lam
     extensionName,
     mode,
     snapStart: options.snapStart ?? false,
+    deliverTelemetry: options.deliverTelemetry ?? true,
     // Only Lambda itself freezes the sandbox between events; the RIE and Managed Instances do not.
     freeze: options.freeze ?? mode === SandboxMode.lambda,
     initTimeoutMs: options.initTimeoutMs ?? DEFAULT_INIT_TIMEOUT_MS,
