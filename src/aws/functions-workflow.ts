@@ -77,6 +77,8 @@ export interface PublishedLayer {
 
 export interface AwsContext {
   readonly lambda: LambdaClient;
+  /** The region every call goes to (named in "not found" errors). */
+  readonly region: string;
   /** Created on first use: most runs never stage a zip in S3. */
   readonly getS3: () => Promise<S3Client>;
   readonly deps: AwsDeps;

@@ -10,7 +10,19 @@ export type RegionResult =
 export type RegionProblem =
   | { readonly kind: 'missing' }
   | { readonly kind: 'arns-disagree'; readonly regions: readonly string[] }
-  | { readonly kind: 'flag-disagrees-with-arn'; readonly flag: string; readonly arnRegion: string };
+  | { readonly kind: 'flag-disagrees-with-arn'; readonly flag: string; readonly arnRegion: string }
+  | { readonly kind: 'not-a-region'; readonly region: string; readonly source: RegionSource };
+
+/**
+ * The shape of every AWS region name (`eu-west-1`, `us-gov-west-1`, `ap-southeast-4`, `cn-north-1`):
+ * a typo (`europe`, `eu-west1`, an availability zone `eu-west-1a`) is refused before any call, instead
+ * of failing later as an unreachable endpoint.
+ */
+const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+export function isRegionName(value: string): boolean {
+  return REGION_NAME.test(value);
+}
 
 export interface RegionInputs {
   readonly flag: string | undefined;
@@ -25,6 +37,14 @@ export interface RegionInputs {
  * config file, else AWS_REGION, else AWS_DEFAULT_REGION (which the SDK itself does not read).
  */
 export function resolveRegion(inputs: RegionInputs): RegionResult {
+  const result = findRegion(inputs);
+  if (result.ok && !isRegionName(result.region)) {
+    return { ok: false, problem: { kind: 'not-a-region', region: result.region, source: result.source } };
+  }
+  return result;
+}
+
+function findRegion(inputs: RegionInputs): RegionResult {
   const arnRegions = [
     ...new Set(inputs.functions.map((fn) => parseFunctionArn(fn)?.region).filter((r) => r !== undefined)),
   ];

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { ENV_VARS, parseConfig } from '../../extension/config.js';
@@ -6,11 +7,12 @@ import type { AwsDeps } from '../aws/deps.js';
 import type { AwsContext } from '../aws/functions-workflow.js';
 import type { LayerGrant } from '../aws/layer-versions.js';
 import { type GivenSettings, mergeGivenSettings } from '../aws/loki-env.js';
+import { knownProfiles, profileFiles } from '../aws/profiles.js';
 import { resolveRegion } from '../aws/region.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
 import { registerFunctionSecrets } from '../redacting-io.js';
-import { renderRegionProblem } from '../render/aws-errors.js';
+import { renderMissingProfile, renderRegionProblem } from '../render/aws-errors.js';
 import { renderSettingProblem, renderWaiting } from '../render/functions.js';
 import type { Output } from '../render/output.js';
 import { renderUpload } from '../render/publish.js';
@@ -67,12 +69,16 @@ export async function prepareAws(
     out.error(renderRegionProblem(region.problem));
     return { ok: false };
   }
-  return {
-    ok: true,
-    file: loaded.values,
-    region: region.region,
-    profile: firstDefined(options.profile, loaded.values.profile),
-  };
+  const profile = firstDefined(options.profile, loaded.values.profile);
+  if (profile !== undefined) {
+    const files = profileFiles(io.env, io.env.HOME || homedir());
+    const known = await knownProfiles(files);
+    if (!known.has(profile)) {
+      out.error(renderMissingProfile(profile, files, [...known]));
+      return { ok: false };
+    }
+  }
+  return { ok: true, file: loaded.values, region: region.region, profile };
 }
 
 export async function createContext(
@@ -84,6 +90,7 @@ export async function createContext(
   let s3: ReturnType<AwsDeps['createS3Client']> | undefined;
   return {
     lambda,
+    region: prepared.region,
     getS3: () => {
       s3 ??= deps.createS3Client(prepared.region, prepared.profile);
       return s3;

@@ -20,6 +20,14 @@ interface BuildFlags {
   readonly json?: boolean;
 }
 
+/**
+ * A spinner only on a terminal whose width is known and not 0: ora redraws by counting wrapped lines,
+ * and with 0 columns it wrote escape codes without end (hundreds of MB).
+ */
+export function canSpin(stream: { readonly isTTY?: boolean; readonly columns?: number }): boolean {
+  return stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0;
+}
+
 async function runBuild(flags: BuildFlags, io: CliIo, buildLayers: LayerBuilder): Promise<number> {
   const out = createOutput(io, 'build', flags.json === true);
   const problems: string[] = [];
@@ -30,11 +38,11 @@ async function runBuild(flags: BuildFlags, io: CliIo, buildLayers: LayerBuilder)
     return ExitCode.usage;
   }
   let spinner: Ora | undefined;
-  if (io.stdout.isTTY && flags.json !== true) {
-    // Loaded here, only for a spinner. The decision is ours (a terminal, and no --json), so ora is
-    // told rather than left to guess.
+  if (canSpin(io.stdout) && flags.json !== true) {
+    // Loaded here, only for a spinner. Never forced on: ora still decides (CI, TERM=dumb), and it
+    // leaves stdin alone so that Ctrl-C keeps working.
     const { default: ora } = await import('ora');
-    spinner = ora({ stream: io.stdout, isEnabled: true, text: 'Building the layers' }).start();
+    spinner = ora({ stream: io.stdout, discardStdin: false, text: 'Building the layers' }).start();
   }
   try {
     const layers = await buildLayers({

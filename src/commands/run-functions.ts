@@ -31,7 +31,7 @@ import type { GivenSettings } from '../aws/loki-env.js';
 import { ExitCode } from '../io.js';
 import { type Arch, type Flavor, LAYER_NAME_DEFAULT, runtimesFor } from '../layer/targets.js';
 import { registerFunctionSecrets } from '../redacting-io.js';
-import { renderAwsError } from '../render/aws-errors.js';
+import { renderAwsError, renderFunctionReadError } from '../render/aws-errors.js';
 import {
   type FunctionOutcome,
   planToJson,
@@ -125,7 +125,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
       outcomes.set(read.name, {
         functionName: read.name,
         status: 'failed',
-        message: renderAwsError(read.error),
+        message: renderFunctionReadError(read.error, ctx.region),
       });
   }
 

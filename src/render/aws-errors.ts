@@ -13,7 +13,31 @@ export function renderRegionProblem(problem: RegionProblem): string {
       return `the function ARNs are in different regions (${problem.regions.join(', ')}); run once per region\n`;
     case 'flag-disagrees-with-arn':
       return `--region ${problem.flag} does not match the function ARN's region ${problem.arnRegion}; drop --region or fix the ARN\n`;
+    case 'not-a-region': {
+      const where = problem.source === 'config file' ? '"region" in the config file' : problem.source;
+      return `${where} is "${problem.region}", which is not an AWS region name (e.g. eu-west-1, us-east-1, ap-southeast-2)\n`;
+    }
   }
+}
+
+export function renderMissingProfile(
+  profile: string,
+  files: { readonly config: string; readonly credentials: string },
+  known: readonly string[],
+): string {
+  const list = known.length > 0 ? `; profiles there: ${known.join(', ')}` : '';
+  return `AWS profile "${profile}" does not exist in ${files.config} or ${files.credentials}${list}`;
+}
+
+/** A function that could not be read: when Lambda does not know it, the region is the usual cause. */
+export function renderFunctionReadError(error: unknown, region: string): string {
+  if (awsErrorName(error) === 'ResourceNotFoundException') {
+    return (
+      `not found in ${region}: ${errorMessage(error)}. Check the name, or pass --region ` +
+      "(or the function's ARN) if it is in another region"
+    );
+  }
+  return renderAwsError(error);
 }
 
 /** One line for an error from AWS or our own typed errors, with a hint when a common cause is clear. */

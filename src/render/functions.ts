@@ -141,7 +141,7 @@ export function renderRefusal(refusal: Refusal): string {
     case 'env-too-large':
       return (
         `its environment variables would take ${refusal.bytes} bytes and Lambda allows ${MAX_ENV_BYTES} ` +
-        `(4 KB, counted as JSON). Remove or shorten some variables (${ENV_VARS.extraLabels} for example), then attach again.`
+        `(4 KiB, counted as JSON). Remove or shorten some variables (${ENV_VARS.extraLabels} for example), then attach again.`
       );
     case 'buffer-too-large':
       return (

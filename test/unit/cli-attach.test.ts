@@ -365,7 +365,7 @@ describe('loki-lambda attach', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('updated    a');
     expect(result.stdout).toContain('failed     b: access denied: User is not authorized');
-    expect(result.stdout).toContain('failed     gone: not found: Function not found: gone');
+    expect(result.stdout).toContain('failed     gone: not found in eu-west-1: Function not found: gone');
     expect(result.stdout).toContain('3 functions: 1 updated, 0 unchanged, 0 refused, 2 failed');
   });
 

@@ -295,3 +295,93 @@ describe('reuse any identical version (must fix 6)', () => {
     expect(fake.calls('ListLayerVersions').length).toBeGreaterThan(1);
   });
 });
+
+describe('where each LOKI_* value came from (must fix 7)', () => {
+  it('shows in the plan that shell variables set for logcli would go on the function', async () => {
+    fake.addFunction('orders');
+    const layer = await publishedSlimArm64();
+
+    const result = await cli(['attach', 'orders', '--layer-arn', layer, ...LOKI_FLAGS, '--dry-run'], {
+      env: { LOKI_USERNAME: 'logcli-user', LOKI_PASSWORD: 'logcli-password' },
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('+ LOKI_USERNAME=logcli-user  (from the shell environment)');
+    expect(result.stdout).toContain('+ LOKI_PASSWORD=****  (from the shell environment)');
+    expect(result.stdout).toContain('+ LOKI_APPLICATION_LABEL=shop  (from --app)');
+    expect(result.stdout).not.toContain('logcli-password');
+  });
+});
+
+describe('progress, JSON and messages', () => {
+  it('ends every progress line with a newline', async () => {
+    fake.addFunction('orders');
+
+    const result = await cli(['deploy', 'orders', ...LOKI_FLAGS, '--yes'], {
+      deps: {
+        buildLayers: async ({ arches, flavors, onProgress }) => {
+          onProgress?.('bundling the extension');
+          onProgress?.('writing the zips');
+          const zips = flavors.flatMap((f) => arches.map((a) => fakeZip(work.dir, f, a)));
+          return (await Promise.all(zips)).map((zip) => ({ ...zip, nodeVersion: null }));
+        },
+      },
+    });
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('bundling the extension\nwriting the zips\n');
+  });
+
+  it('names sizes and hashes as build does: sha256Hex, IEC units', async () => {
+    const result = await cli(['publish', '--flavor', 'slim', '--arch', 'arm64', '--json']);
+
+    expect(result.code).toBe(0);
+    const document = JSON.parse(result.stdout);
+    expect(document.layers[0].sha256Hex).toMatch(/^[0-9a-f]{64}$/);
+    expect(document.layers[0]).not.toHaveProperty('sha256');
+  });
+
+  it('says that an unknown function may be in another region', async () => {
+    const result = await cli(['detach', 'gone', '--yes']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`failed     gone: not found in ${REGION}: Function not found`);
+    expect(result.stdout).toContain('pass --region');
+  });
+
+  it('refuses a region that is not a region name before calling AWS', async () => {
+    for (const region of ['europe', 'eu-west1', 'eu-west-1a']) {
+      const result = await runCli(['detach', 'orders', '--region', region, '--yes'], { cwd: work.dir });
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`--region is "${region}", which is not an AWS region name`);
+    }
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('says so when the --profile does not exist, before calling AWS', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const { join } = await import('node:path');
+    const config = join(work.dir, 'aws-config');
+    await writeFile(config, '[default]\nregion = eu-west-1\n[profile dev]\nregion = eu-west-1\n');
+    const env = { AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: join(work.dir, 'none') };
+
+    const missing = await cli(['detach', 'orders', '--profile', 'prod', '--yes'], { env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`AWS profile "prod" does not exist in ${config}`);
+    expect(missing.stderr).toContain('profiles there: default, dev');
+    expect(missing.regions).toEqual([]);
+
+    fake.addFunction('orders');
+    const known = await cli(['detach', 'orders', '--profile', 'dev', '--yes'], { env });
+    expect(known.code).toBe(0);
+  });
+
+  it('treats a missing --zip file as a usage error (exit 2), not a crash', async () => {
+    const result = await cli(['publish', '--zip', 'missing/loki-lambda-slim-arm64.zip']);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--zip missing/loki-lambda-slim-arm64.zip: no such file');
+    expect(result.stderr).not.toContain('ENOENT');
+  });
+});
