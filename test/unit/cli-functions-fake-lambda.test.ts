@@ -302,14 +302,14 @@ describe('where each LOKI_* value came from (must fix 7)', () => {
     const layer = await publishedSlimArm64();
 
     const result = await cli(['attach', 'orders', '--layer-arn', layer, ...LOKI_FLAGS, '--dry-run'], {
-      env: { LOKI_USERNAME: 'logcli-user', LOKI_PASSWORD: 'logcli-password' },
+      env: { LOKI_USERNAME: 'alice', LOKI_PASSWORD: 'S3cret-pw' },
     });
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('+ LOKI_USERNAME=logcli-user  (from the shell environment)');
+    expect(result.stdout).toContain('+ LOKI_USERNAME=alice  (from the shell environment)');
     expect(result.stdout).toContain('+ LOKI_PASSWORD=****  (from the shell environment)');
     expect(result.stdout).toContain('+ LOKI_APPLICATION_LABEL=shop  (from --app)');
-    expect(result.stdout).not.toContain('logcli-password');
+    expect(result.stdout).not.toContain('S3cret-pw');
   });
 });
 
