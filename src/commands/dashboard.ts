@@ -62,6 +62,8 @@ async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: Dash
       error(renderFileFailure('read --grafana-token-file', options.grafanaTokenFile, cause));
       return ExitCode.usage;
     }
+    // From here on, no output of this process can show it, whoever writes.
+    if (token !== '') io.secrets.addSecret(token);
     if (token === '') {
       error(
         `--grafana-token-file ${options.grafanaTokenFile} is empty; put a Grafana service account token in it`,

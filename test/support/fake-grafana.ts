@@ -35,6 +35,8 @@ export class FakeGrafana {
   readonly tokens = new Map<string, 'Editor' | 'Viewer'>();
   /** Changes the stored dashboard after it was read, as someone editing it in the UI would. */
   editBetweenReadAndSave = false;
+  /** Answers 401 with the Authorization header in the message, as a badly behaved proxy might. */
+  echoAuthorization = false;
   private nextId = 1;
   private server: Server | undefined;
   url = '';
@@ -75,7 +77,11 @@ export class FakeGrafana {
     };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const role = token === undefined ? undefined : this.tokens.get(token);
-    if (role === undefined) return send(401, { message: 'invalid API key' });
+    if (role === undefined) {
+      return send(401, {
+        message: this.echoAuthorization ? `invalid API key: ${req.headers.authorization}` : 'invalid API key',
+      });
+    }
     if (method !== 'GET' && role !== 'Editor') return send(403, { message: 'Access denied' });
 
     if (method === 'GET' && url.pathname === '/api/folders') return send(200, this.folders);

@@ -226,6 +226,16 @@ describe('loki-lambda dashboard --grafana-url', () => {
     );
   });
 
+  it('masks the token even when an error message echoes it', async () => {
+    grafana.tokens.delete(TOKEN);
+    grafana.echoAuthorization = true;
+
+    const result = await upload();
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('invalid API key: Bearer ****');
+  });
+
   it('says which role is missing on 403', async () => {
     const result = await cli([
       'dashboard',
