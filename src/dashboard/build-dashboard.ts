@@ -30,7 +30,7 @@ import {
   VariableSort,
 } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as LogsPanelBuilder } from '@grafana/grafana-foundation-sdk/logs';
-import { DataqueryBuilder } from '@grafana/grafana-foundation-sdk/loki';
+import { DataqueryBuilder, LokiQueryType, QueryEditorMode } from '@grafana/grafana-foundation-sdk/loki';
 import { PanelBuilder as StatPanelBuilder } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TimeseriesPanelBuilder } from '@grafana/grafana-foundation-sdk/timeseries';
 import { DASHBOARD_VARIABLES, dashboardUid, PRICE_PER_GB_SECOND_USD } from './dashboard-model.js';
@@ -200,7 +200,7 @@ export function buildDashboard(options: DashboardOptions = {}): Dashboard {
         .displayMode(BarGaugeDisplayMode.Gradient)
         .orientation(VizOrientation.Horizontal)
         .reduceOptions(lastValue())
-        .withTarget(loki('A', memoryUsedPercent(SCOPE, RANGE), '{{function}}').instant(true).range(false))
+        .withTarget(loki('A', memoryUsedPercent(SCOPE, RANGE), '{{function}}', true))
         .span(8),
     )
     .withRow(new RowBuilder('Cost'))
@@ -217,11 +217,7 @@ export function buildDashboard(options: DashboardOptions = {}): Dashboard {
         .graphMode(BigValueGraphMode.None)
         .colorMode(BigValueColorMode.None)
         .reduceOptions(lastValue())
-        .withTarget(
-          loki('A', `${gbSeconds(SCOPE, RANGE)} * $${V.pricePerGbSecond}`, 'cost')
-            .instant(true)
-            .range(false),
-        )
+        .withTarget(loki('A', `${gbSeconds(SCOPE, RANGE)} * $${V.pricePerGbSecond}`, 'cost', true))
         .span(6),
     )
     .withPanel(
@@ -359,8 +355,19 @@ function timeseries(ids: () => number, title: string, description: string): Time
     );
 }
 
-function loki(refId: string, expr: string, legend?: string): DataqueryBuilder {
-  const query = new DataqueryBuilder().refId(refId).datasource(DATASOURCE).expr(expr);
+/**
+ * A Loki target opened in the code editor (the builder cannot show every stage used here), as a
+ * range query unless `instant` (one value for the whole time range: stat and bar gauge panels).
+ */
+function loki(refId: string, expr: string, legend?: string, instant = false): DataqueryBuilder {
+  const query = new DataqueryBuilder()
+    .refId(refId)
+    .datasource(DATASOURCE)
+    .editorMode(QueryEditorMode.Code)
+    .expr(expr)
+    .queryType(instant ? LokiQueryType.Instant : LokiQueryType.Range)
+    .instant(instant)
+    .range(!instant);
   return legend === undefined ? query : query.legendFormat(legend);
 }
 

@@ -106,6 +106,16 @@ describe('loki-lambda dashboard --out', () => {
       expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
     }
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
+    // One value over the time range where a single figure is shown; series elsewhere.
+    const targets = panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => [p.type, (t as { queryType?: string }).queryType] as const),
+    );
+    expect(
+      new Set(targets.filter(([type]) => type === 'stat' || type === 'bargauge').map(([, q]) => q)),
+    ).toEqual(new Set(['instant']));
+    expect(
+      new Set(targets.filter(([type]) => type === 'timeseries' || type === 'logs').map(([, q]) => q)),
+    ).toEqual(new Set(['range']));
   });
 
   it('round-trips through the SDK types: the JSON, rebuilt with its builders, is the same JSON', async () => {
