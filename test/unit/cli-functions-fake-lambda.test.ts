@@ -204,6 +204,25 @@ describe('our layer is recognised by what it is, whatever its name (must fix 4)'
     expect(result.stdout).toContain(`- ${existing}`);
   });
 
+  it('recognises a copy by its zip (same CodeSha256) when neither its name nor its description says so', async () => {
+    const zip = await fakeZip(work.dir, 'slim', 'arm64');
+    const copy = fake.addLayerVersion('platform-team-logging', {
+      zip: Buffer.from('layer slim arm64'),
+      description: 'logging for the platform team',
+      compatibleRuntimes: SLIM_RUNTIMES,
+      compatibleArchitectures: ['arm64'],
+    });
+    fake.addFunction('orders', { layers: [copy], env: { ...LOKI_ENV } });
+    expect(zip.sizeBytes).toBe('layer slim arm64'.length);
+
+    const result = await cli(['deploy', 'orders', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(fake.functions.get('orders')?.layers).toEqual([
+      fake.layerVersions('loki-lambda-slim-arm64')[0]?.arn,
+    ]);
+  });
+
   it('detach removes every copy, whatever its name, and a dry run sees them', async () => {
     const mine = await publishedSlimArm64('acme-logging');
     const other = fake.addLayerVersion('insights', { description: 'Lambda Insights' });
