@@ -185,6 +185,10 @@ export function planUpgrade(fn: FunctionSnapshot, layer: LayerTarget, isOurs: Is
   const base = { functionName: fn.name, runtime: fn.runtime, architecture: fn.architecture };
   if (!fn.layers.some(isOurs)) return { ...finish(base, fn, fn.layers, fn.env, []), note: 'not-attached' };
   const refusals: Refusal[] = [];
+  // No current version runs there (glibc 2.26): say so rather than move it to a layer that fails.
+  if (fn.runtime !== undefined && (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime)) {
+    refusals.push({ kind: 'amazon-linux-2', runtime: fn.runtime });
+  }
   if (
     layer.compatibleArchitectures !== undefined &&
     layer.compatibleArchitectures.length > 0 &&

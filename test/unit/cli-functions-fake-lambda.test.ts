@@ -289,6 +289,20 @@ describe('settings already on the function are kept; upgrade (must fix 5)', () =
   });
 });
 
+describe('upgrade refusals', () => {
+  it('refuses an Amazon Linux 2 function that carries the extension instead of moving it', async () => {
+    const old = await publishedSlimArm64();
+    fake.addFunction('legacy', { runtime: 'nodejs18.x', layers: [old], env: { ...LOKI_ENV } });
+
+    const result = await cli(['upgrade', 'legacy', '--yes']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('runtime nodejs18.x runs on Amazon Linux 2');
+    expect(fake.calls('UpdateFunctionConfiguration')).toEqual([]);
+    expect(fake.calls('PublishLayerVersion')).toEqual([]);
+  });
+});
+
 describe('reuse any identical version (must fix 6)', () => {
   it('reuses an older version with the same CodeSha256, on a later page of ListLayerVersions', async () => {
     const zip = await fakeZip(work.dir, 'slim', 'arm64');
