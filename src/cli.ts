@@ -70,6 +70,12 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     waiter: WAITER_TIMING_DEFAULT,
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    // Installed only while applying: a second Ctrl-C (or one at any other time) still ends the process.
+    interrupted: () => {
+      const controller = new AbortController();
+      process.once('SIGINT', () => controller.abort());
+      return controller.signal;
+    },
     confirm: async (question) => {
       const rl = createInterface({ input: process.stdin, output: io.stderr });
       try {

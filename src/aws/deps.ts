@@ -17,4 +17,9 @@ export interface AwsDeps {
   /** True when a person can answer a prompt (stdin and stderr are terminals). */
   readonly interactive: boolean;
   readonly confirm: (question: string) => Promise<boolean>;
+  /**
+   * A signal aborted on Ctrl-C, asked for only while changes are applied: the update in progress
+   * finishes, the rest are not started, and the report says which were updated.
+   */
+  readonly interrupted: () => AbortSignal;
 }

@@ -9,7 +9,7 @@ import {
   runtimesFor,
   SLIM_RUNTIMES,
 } from '../layer/targets.js';
-import { parseLayerVersionArn } from './arn.js';
+import { parseFunctionArn, parseLayerVersionArn } from './arn.js';
 import type { LayerTarget } from './attach-plan.js';
 import type { AwsDeps } from './deps.js';
 import { awsErrorName } from './errors.js';
@@ -98,7 +98,14 @@ export async function selectFunctions(
 ): Promise<string[]> {
   const selected = [...names];
   if (pattern !== undefined) selected.push(...(await listFunctionNames(ctx.lambda, pattern)));
-  return [...new Set(selected)];
+  // One function named by its name and by its ARN (or matched by the pattern) is planned once.
+  const seen = new Set<string>();
+  return selected.filter((name) => {
+    const key = parseFunctionArn(name)?.name ?? name;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export type ReadResult =

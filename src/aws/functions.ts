@@ -7,6 +7,7 @@ import {
   waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 import { errorMessage, FunctionUpdateFailedError } from './errors.js';
+import { namesMatching } from './name-pattern.js';
 import type { WaiterTiming } from './waiter-timing.js';
 
 /** What the plan needs to know about a function, read with GetFunctionConfiguration. */
@@ -89,11 +90,9 @@ export async function readSettledFunction(
 export async function listFunctionNames(lambda: LambdaClient, pattern: RegExp): Promise<string[]> {
   const names: string[] = [];
   for await (const page of paginateListFunctions({ client: lambda }, {})) {
-    for (const fn of page.Functions ?? []) {
-      if (fn.FunctionName !== undefined && pattern.test(fn.FunctionName)) names.push(fn.FunctionName);
-    }
+    for (const fn of page.Functions ?? []) if (fn.FunctionName !== undefined) names.push(fn.FunctionName);
   }
-  return names;
+  return namesMatching(pattern, names);
 }
 
 export interface ApplyOptions {

@@ -35,6 +35,7 @@ import { renderAwsError, renderFunctionReadError } from '../render/aws-errors.js
 import {
   type FunctionOutcome,
   planToJson,
+  renderInterrupting,
   renderOutcomeLine,
   renderPlan,
   renderReplanned,
@@ -87,10 +88,10 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
           };
         }),
         summary: Object.fromEntries(
-          (['updated', 'unchanged', 'planned', 'refused', 'failed'] as const).map((status) => [
-            status,
-            list.filter((o) => o.status === status).length,
-          ]),
+          (['updated', 'unchanged', 'planned', 'refused', 'failed', 'interrupted'] as const)
+            .map((status) => [status, list.filter((o) => o.status === status).length] as const)
+            // `interrupted` appears only when Ctrl-C stopped the run.
+            .filter(([status, count]) => status !== 'interrupted' || count > 0),
         ),
         ...(error !== undefined ? { error } : {}),
       });
@@ -218,6 +219,17 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   }
   if (request.dryRun || pending.length === 0) return report(out, outcomes, request.dryRun, finish);
 
+  const interrupted = ctx.deps.interrupted();
+  interrupted.addEventListener('abort', () => out.progress(renderInterrupting()), { once: true });
+  const stopped = (): number => {
+    for (const fn of pending) {
+      if (outcomes.get(fn.name)?.status === 'planned') {
+        outcomes.set(fn.name, { functionName: fn.name, status: 'interrupted' });
+      }
+    }
+    return report(out, outcomes, false, finish, ExitCode.interrupted);
+  };
+
   // Confirmed: now publish the versions the changes need (and only those).
   const used = new Set(pending.map((fn) => flavorArchKey(choose(fn).flavor, choose(fn).arch)));
   if (request.source?.kind === 'publish') {
@@ -225,6 +237,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     layersJson.length = 0;
     try {
       for (const [key, layer] of prepared) {
+        if (interrupted.aborted) return stopped();
         if (used.has(key)) {
           const done = await publishPrepared(ctx, layer, grants);
           if (done.outcome?.action === 'published') out.human(renderPublished(done.zip, done.outcome));
@@ -240,6 +253,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   }
 
   for (const fn of pending) {
+    if (interrupted.aborted) break;
     const replan = async (snapshot: FunctionSnapshot): Promise<FunctionPlan> => {
       registerFunctionSecrets(out.secrets, snapshot.env);
       await identities.learn(snapshot.layers);
@@ -268,6 +282,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
       outcomes.set(fn.name, { functionName: fn.name, status: 'failed', message: renderAwsError(error) });
     }
   }
+  if (interrupted.aborted) return stopped();
   return report(out, outcomes, false, finish);
 }
 
@@ -276,13 +291,14 @@ function report(
   outcomes: ReadonlyMap<string, FunctionOutcome>,
   dryRun: boolean,
   finish: (exitCode: number) => number,
+  exitCode?: number,
 ): number {
   const list = [...outcomes.values()];
   out.human('\n');
   for (const outcome of list) out.human(renderOutcomeLine(outcome));
   out.human(renderSummary(list, dryRun));
   const bad = list.some((o) => o.status === 'failed' || o.status === 'refused');
-  return finish(bad ? ExitCode.failure : ExitCode.ok);
+  return finish(exitCode ?? (bad ? ExitCode.failure : ExitCode.ok));
 }
 
 /** The flavor of the extension a function carries now, so that upgrade keeps it. */

@@ -1,4 +1,5 @@
 import { awsErrorName, errorMessage, FunctionUpdateFailedError, ZipTooLargeError } from '../aws/errors.js';
+import { NamePatternTooSlowError } from '../aws/name-pattern.js';
 import type { RegionProblem } from '../aws/region.js';
 import { formatBytes } from './format.js';
 
@@ -48,7 +49,8 @@ export function renderAwsError(error: unknown): string {
       'pass --s3-bucket BUCKET (a bucket in the same region) to upload it through S3'
     );
   }
-  if (error instanceof FunctionUpdateFailedError) return error.message;
+  if (error instanceof FunctionUpdateFailedError || error instanceof NamePatternTooSlowError)
+    return error.message;
   const name = awsErrorName(error);
   const message = errorMessage(error);
   switch (name) {

@@ -152,7 +152,11 @@ export function renderRefusal(refusal: Refusal): string {
 }
 
 export type FunctionOutcome =
-  | { readonly functionName: string; readonly status: 'updated' | 'unchanged' | 'planned' | 'refused' }
+  | {
+      readonly functionName: string;
+      /** `interrupted`: not applied because Ctrl-C stopped the run first. */
+      readonly status: 'updated' | 'unchanged' | 'planned' | 'refused' | 'interrupted';
+    }
   | { readonly functionName: string; readonly status: 'failed'; readonly message: string };
 
 export function renderOutcomeLine(outcome: FunctionOutcome): string {
@@ -167,7 +171,14 @@ export function renderOutcomeLine(outcome: FunctionOutcome): string {
       return `refused    ${outcome.functionName}\n`;
     case 'failed':
       return `failed     ${outcome.functionName}: ${outcome.message}\n`;
+    case 'interrupted':
+      return `stopped    ${outcome.functionName} (not changed: interrupted by Ctrl-C)\n`;
   }
+}
+
+/** Said at once on Ctrl-C while applying; the report follows when the update in progress is done. */
+export function renderInterrupting(): string {
+  return 'interrupted: finishing the update in progress, then stopping (Ctrl-C again to quit at once)\n';
 }
 
 export function renderSummary(outcomes: readonly FunctionOutcome[], dryRun: boolean): string {
@@ -176,6 +187,7 @@ export function renderSummary(outcomes: readonly FunctionOutcome[], dryRun: bool
     ? [`${count('planned')} would change`, `${count('unchanged')} unchanged`]
     : [`${count('updated')} updated`, `${count('unchanged')} unchanged`];
   parts.push(`${count('refused')} refused`, `${count('failed')} failed`);
+  if (count('interrupted') > 0) parts.push(`${count('interrupted')} not changed (interrupted)`);
   const total = outcomes.length === 1 ? '1 function' : `${outcomes.length} functions`;
   return `${total}: ${parts.join(', ')}${dryRun ? ' (dry run: nothing was changed)' : ''}\n`;
 }

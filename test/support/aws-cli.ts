@@ -68,6 +68,8 @@ export interface CliSetup {
   readonly cwd?: string;
   readonly interactive?: boolean;
   readonly answer?: boolean;
+  /** Ctrl-C while applying: abort it (e.g. from a mocked AWS call). */
+  readonly interrupt?: AbortController;
   readonly deps?: CliDeps;
 }
 
@@ -130,6 +132,7 @@ export async function runCli(argv: readonly string[], setup: CliSetup = {}): Pro
     },
     waiter: { minDelaySeconds: 0.001, maxDelaySeconds: 0.002, maxWaitSeconds: 5 },
     interactive: setup.interactive ?? false,
+    interrupted: () => setup.interrupt?.signal ?? new AbortController().signal,
     confirm: async (question) => {
       prompts.push(question);
       return setup.answer ?? false;
