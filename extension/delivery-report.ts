@@ -17,6 +17,8 @@ export type DropReason =
   | `rejected_http_${number}`
   /** A batch could not be encoded or sent (a bug, not Loki): dropped rather than retried forever. */
   | 'encode_error'
+  /** Loki refused them as too far behind their stream's newest entry (its out-of-order window). */
+  | 'too_far_behind'
   /** Still buffered when the shutdown deadline came. */
   | 'left_at_shutdown';
 
@@ -119,6 +121,8 @@ export class DeliveryReport {
     if (answered !== undefined) return `dropped while Loki answered HTTP ${answered} (${limit})`;
     if (reason === 'encode_error') return 'dropped because they could not be encoded';
     if (reason === 'left_at_shutdown') return 'left unsent at shutdown';
+    if (reason === 'too_far_behind')
+      return "refused by Loki as too far behind their stream's newest entry (Loki's out-of-order window)";
     if (reason === TRUNCATED) return 'truncated to the maximum line size (still shipped)';
     const status = /^rejected_http_(\d+)$/.exec(reason)?.[1];
     if (status === undefined) return `dropped (${reason})`;

@@ -15,6 +15,8 @@ export interface EventLoopDeps {
   readonly next: () => Promise<ExtensionEvent>;
   /** Pushes what is buffered until the deadline (flusher.ts); never rejects. */
   readonly push: (deadlineMs: number) => Promise<PushResult>;
+  /** Brings the deadline of the push in flight forward. */
+  readonly shorten: (deadlineMs: number) => void;
   readonly buffered: () => { readonly entries: number; readonly bytes: number };
   readonly settings: DecisionSettings;
   readonly now: () => number;
@@ -82,12 +84,20 @@ export class EventLoop {
           );
         }
         return;
+      case 'shorten':
+        this.deps.shorten(action.deadlineMs);
+        return;
       case 'push':
         this.deps.push(action.deadlineMs).then(
           (result) => {
             if (result.sent + result.rejected > 0)
               this.deps.log.debug(`pushed ${result.sent} entries, ${result.rejected} rejected`);
-            this.dispatch({ kind: 'pushed', failed: result.failed, delivered: result.sent > 0 });
+            this.dispatch({
+              kind: 'pushed',
+              failed: result.failed,
+              delivered: result.sent > 0,
+              ...(result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs }),
+            });
           },
           (error: unknown) => {
             this.deps.log.warn(`unexpected error while pushing: ${(error as Error).message}`);

@@ -8,15 +8,20 @@ export interface HttpResponse {
   readonly body: string;
 }
 
-/** POSTs a body; rejects on a network error or when timeoutMs passes without a full response. */
+/**
+ * POSTs a body; rejects on a network error, when timeoutMs passes without a full response, or when
+ * `signal` aborts (as a timeout: the deadline was brought forward).
+ */
 export type HttpPost = (
   url: string,
   headers: Readonly<Record<string, string>>,
   body: Uint8Array,
   timeoutMs: number,
+  signal?: AbortSignal,
 ) => Promise<HttpResponse>;
 
-export const ERROR_BODY_LIMIT_BYTES = 1024;
+/** Enough for Loki's list of ignored entries and its `total ignored` line; errors need no more. */
+export const ERROR_BODY_LIMIT_BYTES = 8 * 1024;
 
 /** Error codes of a keep-alive socket the server closed while we were not looking (e.g. frozen). */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
@@ -57,15 +62,16 @@ export function createHttpPost(): {
     }
     return transport;
   };
-  const post: HttpPost = async (url, headers, body, timeoutMs) => {
+  const post: HttpPost = async (url, headers, body, timeoutMs, signal) => {
     const deadline = Date.now() + timeoutMs;
     const target = new URL(url);
     const transport = await transportFor(target.protocol);
     try {
-      return await postOnce(transport, target, headers, body, timeoutMs);
+      return await postOnce(transport, target, headers, body, timeoutMs, signal);
     } catch (error) {
       const remaining = deadline - Date.now();
-      if (isStaleSocket(error) && remaining > 0) return postOnce(transport, target, headers, body, remaining);
+      if (isStaleSocket(error) && remaining > 0 && signal?.aborted !== true)
+        return postOnce(transport, target, headers, body, remaining, signal);
       throw error;
     }
   };
@@ -110,14 +116,22 @@ function postOnce(
   headers: Readonly<Record<string, string>>,
   body: Uint8Array,
   timeoutMs: number,
+  signal: AbortSignal | undefined,
 ): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new HttpTimeoutError(0));
+      return;
+    }
     const request = transport.request(target, {
       method: 'POST',
       agent: transport.agent,
       headers: { ...headers, 'Content-Length': String(body.byteLength) },
     });
     const timer = setTimeout(() => request.destroy(new HttpTimeoutError(timeoutMs)), Math.max(1, timeoutMs));
+    const onAbort = () => request.destroy(new HttpTimeoutError(timeoutMs));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('close', () => signal?.removeEventListener('abort', onAbort));
     request.on('error', (error: Error & StaleSocketMarker) => {
       clearTimeout(timer);
       error.reusedSocket = request.reusedSocket;

@@ -1,16 +1,33 @@
 import type { LokiAuth } from './config.js';
 import { type HttpPost, HttpTimeoutError } from './http-post.js';
-import { type Backoff, backoffMs, retryAfterMs, verdictFor } from './retry-policy.js';
+import { type Backoff, backoffMs, DEFAULT_BACKOFF, retryAfterMs, verdictFor } from './retry-policy.js';
 
 export type PushOutcome =
   | { readonly kind: 'accepted' }
-  /** Loki refused the content (a 4xx other than 429): retrying cannot help. */
-  | { readonly kind: 'rejected'; readonly status: number; readonly reason: string }
   /**
-   * Loki could not take it in time (down, slow, 429, 5xx): keep the entries for the next chance.
-   * `status`: Loki's last answer, when it answered at all.
+   * Loki refused the content (a 4xx other than 408 and 429): retrying cannot help. A 400 can be
+   * partial: `tooFarBehind` counts the entries Loki said were too far behind their stream (the
+   * others of the push were stored).
    */
-  | { readonly kind: 'failed'; readonly reason: string; readonly status?: number };
+  | {
+      readonly kind: 'rejected';
+      readonly status: number;
+      readonly reason: string;
+      readonly tooFarBehind?: number;
+    }
+  /** Loki (or a proxy) said the body is too large (413): push the batch in smaller parts. */
+  | { readonly kind: 'too-large'; readonly reason: string }
+  /**
+   * Loki could not take it in time (down, slow, 408, 429, 5xx), or the URL redirects (a
+   * configuration problem): keep the entries for the next chance. `status`: Loki's last answer, when
+   * it answered at all; `retryAfterMs`: how long Loki asked us to wait, when longer than the budget.
+   */
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      readonly status?: number;
+      readonly retryAfterMs?: number;
+    };
 
 export interface LokiTarget {
   readonly pushUrl: string;
@@ -50,30 +67,47 @@ export async function pushWithRetry(
   headers: Readonly<Record<string, string>>,
   body: Uint8Array,
   deadlineMs: number,
+  signal?: AbortSignal,
 ): Promise<PushOutcome> {
   let lastProblem = 'no time left to push';
   let lastStatus: number | undefined;
-  const failed = (): PushOutcome =>
-    lastStatus === undefined
-      ? { kind: 'failed', reason: lastProblem }
-      : { kind: 'failed', reason: lastProblem, status: lastStatus };
+  const failed = (retryAfter?: number): PushOutcome => ({
+    kind: 'failed',
+    reason: lastProblem,
+    ...(lastStatus === undefined ? {} : { status: lastStatus }),
+    ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
+  });
+  const redact = deps.redact ?? ((text: string) => text);
   for (let attempt = 0; ; attempt++) {
     const remaining = deadlineMs - deps.now();
-    if (remaining <= 0) return failed();
+    if (remaining <= 0 || signal?.aborted) return failed();
     let waitMs = backoffMs(attempt, deps.random, deps.backoff);
     try {
-      const response = await deps.post(url, headers, body, remaining);
+      const response = await deps.post(url, headers, body, remaining, signal);
       const verdict = verdictFor(response.status);
       if (verdict === 'accepted') return { kind: 'accepted' };
-      const reason = firstLine(deps.redact === undefined ? response.body : deps.redact(response.body));
-      if (verdict === 'drop') return { kind: 'rejected', status: response.status, reason };
+      const reason = firstLine(redact(response.body));
+      if (verdict === 'redirect') {
+        lastStatus = response.status;
+        lastProblem = redact(describeRedirect(url, response.status, response.headers.location));
+        return failed();
+      }
+      if (verdict === 'too-large')
+        return { kind: 'too-large', reason: `HTTP 413${reason === '' ? '' : `: ${reason}`}` };
+      if (verdict === 'drop') {
+        const tooFarBehind = response.status === 400 ? tooFarBehindCount(response.body) : 0;
+        return tooFarBehind > 0
+          ? { kind: 'rejected', status: response.status, reason, tooFarBehind }
+          : { kind: 'rejected', status: response.status, reason };
+      }
       lastProblem = `HTTP ${response.status}${reason === '' ? '' : `: ${reason}`}`;
       lastStatus = response.status;
       const retryAfter = retryAfterMs(response.headers['retry-after'], deps.now());
       if (retryAfter !== undefined) {
-        // Honour Retry-After only when it fits in the budget; otherwise keep the entries for later.
-        if (deps.now() + retryAfter >= deadlineMs) return failed();
-        waitMs = retryAfter;
+        // Honour Retry-After when it fits in the budget; otherwise keep the entries, and the wait
+        // carries over into the cooldown. Never below the floor: `Retry-After: 0` must not spin.
+        if (deps.now() + retryAfter >= deadlineMs) return failed(retryAfter);
+        waitMs = Math.max(retryAfter, (deps.backoff ?? DEFAULT_BACKOFF).minMs);
       }
     } catch (error) {
       lastProblem = describeNetworkError(error);
@@ -81,8 +115,45 @@ export async function pushWithRetry(
       if (error instanceof HttpTimeoutError) return failed();
     }
     if (deps.now() + waitMs >= deadlineMs) return failed();
-    await deps.sleep(waitMs);
+    await sleepUnlessAborted(deps.sleep, waitMs, signal);
   }
+}
+
+function sleepUnlessAborted(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (signal === undefined) return sleep(ms);
+  return Promise.race([
+    sleep(ms),
+    new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+  ]);
+}
+
+/** A redirect is a configuration problem: name where it points, so the URL can be fixed. */
+function describeRedirect(url: string, status: number, location: string | undefined): string {
+  let target = 'an address it did not give';
+  if (location !== undefined && location !== '') {
+    try {
+      target = new URL(location, url).toString();
+    } catch {
+      target = location;
+    }
+  }
+  return `configuration problem: Loki's URL redirects (HTTP ${status}) to ${target}; set LOKI_ENDPOINT_URL to the address that accepts pushes (logs are kept meanwhile)`;
+}
+
+/**
+ * Loki's ingester lists the entries of each stream it ignored and ends with `total ignored: N out
+ * of M for stream: …`; those ignored as `entry too far behind` are the ones counted here.
+ */
+export function tooFarBehindCount(body: string): number {
+  if (!body.includes('entry too far behind')) return 0;
+  let count = 0;
+  for (const match of body.matchAll(/total ignored: (\d+) out of \d+/g)) count += Number(match[1]);
+  // Cut before its total (the body is read up to a limit): at least the entries it listed.
+  return count > 0 ? count : (body.match(/entry too far behind/g) ?? []).length;
 }
 
 function firstLine(body: string): string {

@@ -29,6 +29,8 @@ export interface Timings {
   /** Backoff between retries of one push request (retry-policy.ts). */
   readonly retryInitialBackoffMs: number;
   readonly retryMaxBackoffMs: number;
+  /** The floor of every wait between retries, `Retry-After: 0` included. */
+  readonly retryMinBackoffMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = Object.freeze({
@@ -41,6 +43,7 @@ export const DEFAULT_TIMINGS: Timings = Object.freeze({
   cooldownMaxMs: 16_000,
   retryInitialBackoffMs: 100,
   retryMaxBackoffMs: 2_000,
+  retryMinBackoffMs: 50,
 });
 
 /**
@@ -107,12 +110,20 @@ export type Trigger =
    * The push in flight ended. `failed`: Loki could not take the logs in time (the rest stays
    * buffered); `delivered`: it accepted at least one batch.
    */
-  | { readonly kind: 'pushed'; readonly failed: boolean; readonly delivered: boolean }
+  | {
+      readonly kind: 'pushed';
+      readonly failed: boolean;
+      readonly delivered: boolean;
+      /** Loki's Retry-After, when longer than the push's budget: the cooldown lasts at least that long. */
+      readonly retryAfterMs?: number;
+    }
   /** A time the decision asked to be woken at has come (a deadline, the end of a cooldown). */
   | { readonly kind: 'tick' };
 
 export type Action =
   | { readonly kind: 'push'; readonly deadlineMs: number }
+  /** Bring the deadline of the push in flight forward (its remaining requests are cut then). */
+  | { readonly kind: 'shorten'; readonly deadlineMs: number }
   /** Nothing to do until the next trigger, or until `untilMs` (then send a `tick`). */
   | { readonly kind: 'wait'; readonly untilMs: number | undefined }
   /** The invocation is over for us: call /next (nothing is in flight). */
@@ -257,7 +268,8 @@ function apply(state: PushState, trigger: Trigger, now: Now, notes: string[]): P
         // Doubles while Loki keeps failing; starts over when it took something in between.
         const previous = trigger.delivered ? 0 : state.cooldownStepMs;
         const step = Math.min(timings.cooldownMaxMs, Math.max(timings.cooldownInitialMs, previous * 2));
-        return { ...settled, cooldownStepMs: step, cooldownUntilMs: now.ms + step };
+        const untilMs = Math.max(now.ms + step, now.ms + (trigger.retryAfterMs ?? 0));
+        return { ...settled, cooldownStepMs: step, cooldownUntilMs: untilMs };
       }
       return trigger.delivered ? { ...settled, cooldownStepMs: 0, cooldownUntilMs: 0 } : settled;
     }
@@ -323,7 +335,20 @@ function settleEnd(
     const done: Invocation = { ...phase, doneAtMs: now.ms };
     return settleEnd({ ...state, phase: done }, done, now, notes);
   }
-  if (state.pushingUntilMs !== undefined) return { state, action: waitUntil(undefined) };
+  if (state.pushingUntilMs !== undefined) {
+    // The end budget counts from runtimeDone, whatever push is running then (e.g. a full batch).
+    const endDeadlineMs =
+      phase.doneAtMs === undefined
+        ? undefined
+        : Math.min(phase.latestNextAtMs, phase.doneAtMs + timings.endPushBudgetMs);
+    if (endDeadlineMs !== undefined && state.pushingUntilMs > endDeadlineMs) {
+      return {
+        state: { ...state, pushingUntilMs: endDeadlineMs },
+        action: { kind: 'shorten', deadlineMs: endDeadlineMs },
+      };
+    }
+    return { state, action: waitUntil(undefined) };
+  }
   if (phase.doneAtMs === undefined) {
     // The function still runs: push a full batch at once, in parallel with it.
     const cooling = coolingDown(state, now);

@@ -74,10 +74,14 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   const metadata = { functionVersion: deps.functionVersion };
   // A full batch is at most half the bound: it is pushed while the other half can still fill.
   const batchBytes = Math.min(MAX_PUSH_BYTES, Math.floor(config.maxBufferBytes / 2));
-  const backoff = { initialMs: timings.retryInitialBackoffMs, maxMs: timings.retryMaxBackoffMs };
+  const backoff = {
+    initialMs: timings.retryInitialBackoffMs,
+    maxMs: timings.retryMaxBackoffMs,
+    minMs: timings.retryMinBackoffMs,
+  };
   const flusher = new Flusher({
     buffer,
-    send: async (entries, deadlineMs) => {
+    send: async (entries, deadlineMs, signal) => {
       const { compressPushBody, encodePushRequest } = await loadEncoder();
       const body = compressPushBody(encodePushRequest(entries, labelStrings, metadata));
       return pushWithRetry(
@@ -86,6 +90,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
         headers,
         body,
         deadlineMs,
+        signal,
       );
     },
     report,
@@ -97,6 +102,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   const loop = new EventLoop({
     next: deps.next,
     push: (deadlineMs) => flusher.push(deadlineMs),
+    shorten: (deadlineMs) => flusher.shorten(deadlineMs),
     buffered: () => ({ entries: buffer.length, bytes: buffer.sizeBytes }),
     settings: {
       strategy: config.flushStrategy,

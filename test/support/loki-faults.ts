@@ -14,6 +14,16 @@ export type LokiFault =
       readonly times?: number;
       readonly retryAfterSeconds?: number;
     }
+  /**
+   * Answer a redirect (301, 302, 307 or 308) to `location` without storing anything, as a proxy in
+   * front of Loki does for http:// to https://. Node's client does not follow it (nor does Loki's).
+   */
+  | {
+      readonly kind: 'redirect';
+      readonly status: 301 | 302 | 307 | 308;
+      readonly location: string;
+      readonly times?: number;
+    }
   /** Store as usual, but answer only after `ms`. */
   | { readonly kind: 'delay'; readonly ms: number; readonly times?: number }
   /** Read the request and never answer (the socket is destroyed by close()). */
@@ -28,10 +38,10 @@ export type LokiFault =
    */
   | { readonly kind: 'closeIdleSockets'; readonly reset?: boolean };
 
-export type RequestFault = Extract<LokiFault, { kind: 'status' | 'delay' | 'hang' }>;
+export type RequestFault = Extract<LokiFault, { kind: 'status' | 'redirect' | 'delay' | 'hang' }>;
 
 export function isRequestFault(fault: LokiFault): fault is RequestFault {
-  return fault.kind === 'status' || fault.kind === 'delay' || fault.kind === 'hang';
+  return fault.kind === 'status' || fault.kind === 'redirect' || fault.kind === 'delay' || fault.kind === 'hang';
 }
 
 export class FaultQueue {

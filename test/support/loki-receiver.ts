@@ -58,6 +58,11 @@ export interface LokiReceiverOptions {
    */
   echoAuthorization?: { readonly chars?: number };
   maxLineSizeBytes?: number;
+  /**
+   * Largest request body accepted (a proxy's `client_max_body_size`, or Loki's
+   * `distributor.max_recv_msg_size`); a larger one is answered `413` and not stored. Off unless given.
+   */
+  maxBodyBytes?: number;
   rejectOldSamplesMaxAgeMs?: number;
   creationGracePeriodMs?: number;
   /** How far behind its stream's newest entry an entry may be (Loki: max_chunk_age / 2 = 1 h). */
@@ -286,6 +291,14 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     if (fault?.kind === 'hang') {
       record.entriesInRequest = countEntries(req.headers, body);
       return;
+    }
+    if (fault?.kind === 'redirect') {
+      record.entriesInRequest = countEntries(req.headers, body);
+      return send(res, record, fault.status, STATUS_CODES[fault.status] ?? '', { location: fault.location });
+    }
+    if (options.maxBodyBytes !== undefined && body.length > options.maxBodyBytes) {
+      record.entriesInRequest = countEntries(req.headers, body);
+      return send(res, record, 413, 'request body too large');
     }
     if (fault?.kind === 'status') {
       record.entriesInRequest = countEntries(req.headers, body);

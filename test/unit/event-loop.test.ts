@@ -32,6 +32,7 @@ function loopWith(strategy: 'end' | 'periodic') {
       buffered = 0;
       return { sent, rejected: 0, failed: false };
     },
+    shorten: () => {},
     buffered: () => ({ entries: buffered, bytes: buffered * 100 }),
     settings: { strategy, flushIntervalMs: 10_000, fullBatchBytes: 1_000_000, timings: DEFAULT_TIMINGS },
     now: Date.now,
@@ -64,6 +65,7 @@ describe('EventLoop', () => {
     const loop = new EventLoop({
       next: () => Promise.reject(new Error('GET /next failed')),
       push: async () => ({ sent: 0, rejected: 0, failed: false }),
+      shorten: () => {},
       buffered: () => ({ entries: 0, bytes: 0 }),
       settings: { strategy: 'end', flushIntervalMs: 10_000, fullBatchBytes: 1_000, timings: DEFAULT_TIMINGS },
       now: Date.now,

@@ -141,4 +141,105 @@ describe('Flusher', () => {
     expect(result).toEqual({ sent: 0, rejected: 0, failed: false });
     expect(buffer.length).toBe(1);
   });
+
+  it('splits a batch Loki finds too large (413) and pushes the halves, down to one entry', async () => {
+    const { flusher, sent, add } = setup([
+      { kind: 'too-large', reason: 'HTTP 413' },
+      { kind: 'too-large', reason: 'HTTP 413' },
+    ]);
+    add('a', 'b', 'c', 'd');
+
+    const result = await flusher.push(10_000);
+
+    expect(result).toEqual({ sent: 4, rejected: 0, failed: false });
+    expect(sent).toEqual([['a'], ['b'], ['c'], ['d']]);
+  });
+
+  it('drops a single entry still too large, counting it', async () => {
+    const { flusher, report, add } = setup([{ kind: 'too-large', reason: 'HTTP 413' }]);
+    add('huge');
+
+    const result = await flusher.push(10_000);
+
+    expect(result).toEqual({ sent: 0, rejected: 1, failed: false });
+    expect(report.shutdownLine('spindown', 0)).toContain('[rejected_http_413=1]');
+  });
+
+  it('entries too far behind: says what happened and how many, counts them, and keeps what Loki stored', async () => {
+    const { flusher, report, logged, add } = setup([
+      { kind: 'rejected', status: 400, reason: 'entry with timestamp … ignored', tooFarBehind: 2 },
+    ]);
+    add('old 1', 'old 2', 'recent');
+
+    const result = await flusher.push(10_000);
+
+    // The one stored, and the notice saying what happened to the other two.
+    expect(result).toEqual({ sent: 2, rejected: 2, failed: false });
+    expect(logged).toEqual([
+      "loki-lambda: Loki refused 2 of 3 entries as too far behind the newest entry of their stream (Loki's out-of-order window: another sandbox of this function pushed newer ones); it stored the other 1\n",
+    ]);
+    expect(report.shutdownLine('spindown', 0)).toMatch(
+      /2 refused by Loki as too far behind their stream's newest entry \(Loki's out-of-order window\) \[too_far_behind=2\]$/,
+    );
+  });
+
+  it("hands back a Retry-After longer than the budget, for the decision's cooldown", async () => {
+    const { flusher, buffer, add } = setup([
+      { kind: 'failed', reason: 'HTTP 429', status: 429, retryAfterMs: 30_000 },
+    ]);
+    add('a');
+
+    const result = await flusher.push(10_000);
+
+    expect(result).toEqual({ sent: 0, rejected: 0, failed: true, retryAfterMs: 30_000 });
+    expect(buffer.length).toBe(1);
+  });
+
+  it('a redirect keeps the entries and is said once, as the configuration problem it is', async () => {
+    const reason =
+      "configuration problem: Loki's URL redirects (HTTP 301) to https://x/loki/api/v1/push; set …";
+    const { flusher, buffer, logged, add } = setup([
+      { kind: 'failed', reason, status: 301 },
+      { kind: 'failed', reason, status: 301 },
+    ]);
+    add('kept');
+
+    await flusher.push(10_000);
+    await flusher.push(10_000);
+
+    expect(buffer.length).toBe(1);
+    expect(logged).toEqual([`loki-lambda: cannot push to Loki, keeping 1 entries for later: ${reason}\n`]);
+  });
+});
+
+describe('Flusher.shorten', () => {
+  it('cuts the request in flight at the new deadline and keeps its batch', async () => {
+    const buffer = new EntryBuffer(1_000_000);
+    const log = createLogger(() => {}, false);
+    const flusher = new Flusher({
+      buffer,
+      // A Loki that never answers: only the signal ends the request.
+      send: (_entries, _deadline, signal) =>
+        new Promise((resolve) =>
+          signal.addEventListener('abort', () =>
+            resolve({ kind: 'failed', reason: 'Loki did not answer in time' }),
+          ),
+        ),
+      report: new DeliveryReport(log, 'LOKI_MAX_BUFFER_BYTES=1000000'),
+      batchBytes: 500_000,
+      notice: (line) => noticeEntry(line, Date.now()),
+      now: Date.now,
+      log,
+    });
+    buffer.add(noticeEntry('in flight', Date.now()));
+    const started = Date.now();
+
+    const pushing = flusher.push(started + 60_000);
+    flusher.shorten(started + 50);
+    const result = await pushing;
+
+    expect(result).toMatchObject({ sent: 0, failed: true });
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(buffer.length).toBe(1);
+  });
 });

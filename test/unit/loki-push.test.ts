@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry } from '../../extension/entries.js';
 import { createHttpPost } from '../../extension/http-post.js';
-import { type PushDeps, pushHeaders, pushWithRetry } from '../../extension/loki-push.js';
+import { type PushDeps, pushHeaders, pushWithRetry, tooFarBehindCount } from '../../extension/loki-push.js';
 import { compressPushBody, encodePushRequest, streamLabelStrings } from '../../extension/push-encoder.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
@@ -36,7 +36,7 @@ function deps(waits: number[] = []): PushDeps {
   return {
     post: http.post,
     now: Date.now,
-    random: () => 0.05,
+    random: () => 0.5,
     sleep: (ms) => {
       waits.push(ms);
       return new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,7 +90,7 @@ describe('pushWithRetry against a Loki-compatible receiver', () => {
 
     expect(outcome).toEqual({ kind: 'accepted' });
     expect(receiver.requests().map((r) => r.status)).toEqual([503, 429, 204]);
-    expect(waits).toEqual([5, 10]);
+    expect(waits).toEqual([50, 100]);
     expect(receiver.entries()).toHaveLength(1);
   });
 
@@ -190,5 +190,156 @@ describe('pushWithRetry against a Loki-compatible receiver', () => {
     }
 
     expect(receiver.requests().map((r) => r.socketRequestIndex)).toEqual([1, 2, 3]);
+  });
+
+  it('retries a 408 (request timeout) like a 5xx', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({ kind: 'status', status: 408, times: 1 });
+
+    const outcome = await pushWithRetry(deps(), receiver.pushUrl, anonymous, body('a'), Date.now() + 2000);
+
+    expect(outcome).toEqual({ kind: 'accepted' });
+    expect(receiver.requests().map((r) => r.status)).toEqual([408, 204]);
+  });
+
+  it('Retry-After: 0 does not spin: every wait is at least the floor', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({ kind: 'status', status: 429, times: 3, retryAfterSeconds: 0 });
+    const waits: number[] = [];
+
+    const outcome = await pushWithRetry(
+      deps(waits),
+      receiver.pushUrl,
+      anonymous,
+      body('a'),
+      Date.now() + 2000,
+    );
+
+    expect(outcome).toEqual({ kind: 'accepted' });
+    expect(waits).toEqual([50, 50, 50]);
+    expect(receiver.requests()).toHaveLength(4);
+  });
+
+  it('a Retry-After longer than the budget is handed back, so the cooldown lasts at least that long', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({ kind: 'status', status: 429, retryAfterSeconds: 30 });
+
+    const outcome = await pushWithRetry(deps(), receiver.pushUrl, anonymous, body('a'), Date.now() + 2000);
+
+    expect(outcome).toMatchObject({ kind: 'failed', status: 429, retryAfterMs: 30_000 });
+  });
+
+  it('a redirect is a configuration problem naming the Location: not retried, not dropped', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({
+      kind: 'redirect',
+      status: 301,
+      location: 'https://loki.example.com/loki/api/v1/push',
+    });
+
+    const outcome = await pushWithRetry(deps(), receiver.pushUrl, anonymous, body('a'), Date.now() + 2000);
+
+    expect(outcome).toEqual({
+      kind: 'failed',
+      status: 301,
+      reason:
+        "configuration problem: Loki's URL redirects (HTTP 301) to https://loki.example.com/loki/api/v1/push; set LOKI_ENDPOINT_URL to the address that accepts pushes (logs are kept meanwhile)",
+    });
+    expect(receiver.requests()).toHaveLength(1);
+  });
+
+  it('a body over the size limit is answered 413 and reported as too large (the caller splits it)', async () => {
+    receiver = await startLokiReceiver({ maxBodyBytes: 20 });
+
+    const outcome = await pushWithRetry(
+      deps(),
+      receiver.pushUrl,
+      anonymous,
+      body('x'.repeat(100)),
+      Date.now() + 2000,
+    );
+
+    expect(outcome).toEqual({ kind: 'too-large', reason: 'HTTP 413: request body too large' });
+    expect(receiver.entries()).toHaveLength(0);
+  });
+
+  it('stops at once when its signal aborts (the deadline was brought forward)', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({ kind: 'hang' });
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    const started = Date.now();
+
+    const outcome = await pushWithRetry(
+      deps(),
+      receiver.pushUrl,
+      anonymous,
+      body('a'),
+      started + 5000,
+      abort.signal,
+    );
+
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringContaining('did not answer in time'),
+    });
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('counts the entries Loki ignored as too far behind in a partial 400', async () => {
+    receiver = await startLokiReceiver({ outOfOrderWindowMs: 1000 });
+    const newest = compressPushBody(
+      encodePushRequest(
+        [
+          {
+            source: 'function',
+            timeMs: Date.now(),
+            nanosInMs: 0,
+            line: 'newest',
+            requestId: undefined,
+            sizeBytes: 1,
+          },
+        ],
+        labels,
+        { functionVersion: '$LATEST' },
+      ),
+    );
+    await pushWithRetry(deps(), receiver.pushUrl, anonymous, newest, Date.now() + 2000);
+    const old = (line: string, agoMs: number): LogEntry => ({
+      source: 'function',
+      timeMs: Date.now() - agoMs,
+      nanosInMs: 0,
+      line,
+      requestId: undefined,
+      sizeBytes: 1,
+    });
+    const mixed = compressPushBody(
+      encodePushRequest([old('old 1', 60_000), old('old 2', 59_000), old('recent', 10)], labels, {
+        functionVersion: '$LATEST',
+      }),
+    );
+
+    const outcome = await pushWithRetry(deps(), receiver.pushUrl, anonymous, mixed, Date.now() + 2000);
+
+    expect(outcome).toMatchObject({ kind: 'rejected', status: 400, tooFarBehind: 2 });
+    expect(receiver.entries().map((e) => e.line)).toEqual(['newest', 'recent']);
+  });
+});
+
+describe('tooFarBehindCount', () => {
+  it.each([
+    ['no such reason', 'entry for stream has timestamp too new', 0],
+    [
+      'the totals of each stream',
+      "entry with timestamp x ignored, reason: 'entry too far behind, …',\nuser 'fake', total ignored: 3 out of 5 for stream: {a=\"1\"}\nuser 'fake', total ignored: 2 out of 2 for stream: {a=\"2\"}",
+      5,
+    ],
+    [
+      'the listed entries when the total was cut off',
+      "ignored, reason: 'entry too far behind, …',\nignored, reason: 'entry too far behind, …',\n",
+      2,
+    ],
+  ])('%s', (_name, text, expected) => {
+    expect(tooFarBehindCount(text)).toBe(expected);
   });
 });

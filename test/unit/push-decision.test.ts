@@ -257,6 +257,25 @@ describe('push decision: runtimeDone (end)', () => {
       push(400 + T.endPushBudgetMs),
     ],
     [
+      "a full-batch push whose deadline is past the end budget: brings it forward to runtimeDone + the budget (end's bound holds)",
+      [
+        { at: 0, trigger: invoke('r1', 30_000) },
+        { at: 100, trigger: telemetry, entries: 30, bytes: FULL },
+        { at: 400, trigger: runtimeDone(), entries: 40, bytes: FULL },
+      ],
+      { kind: 'shorten', deadlineMs: 400 + T.endPushBudgetMs },
+    ],
+    [
+      'after the shortened push: answers /next when no time is left of the budget',
+      [
+        { at: 0, trigger: invoke('r1', 30_000) },
+        { at: 100, trigger: telemetry, entries: 30, bytes: FULL },
+        { at: 400, trigger: runtimeDone(), entries: 40, bytes: FULL },
+        { at: 400 + T.endPushBudgetMs, trigger: pushed(true), entries: 40, bytes: FULL },
+      ],
+      next,
+    ],
+    [
       'after the end push: answers /next, with nothing in flight',
       [
         { at: 0, trigger: invoke() },
@@ -373,6 +392,16 @@ describe('push decision: Loki failed, and the cooldown', () => {
     }
 
     expect(cooldowns).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 16_000, 16_000]);
+  });
+
+  it("a Retry-After longer than the push's budget carries over into the cooldown", () => {
+    const { state } = play([
+      { at: 0, trigger: invoke('r1', 60_000) },
+      { at: 1, trigger: telemetry, entries: 30, bytes: FULL },
+      { at: 100, trigger: { kind: 'pushed', failed: true, delivered: false, retryAfterMs: 30_000 } },
+    ]);
+
+    expect(state.cooldownUntilMs).toBe(100 + 30_000);
   });
 
   it('a push Loki accepted ends the cooldown', () => {
