@@ -41,7 +41,9 @@ export type LokiFault =
 export type RequestFault = Extract<LokiFault, { kind: 'status' | 'redirect' | 'delay' | 'hang' }>;
 
 export function isRequestFault(fault: LokiFault): fault is RequestFault {
-  return fault.kind === 'status' || fault.kind === 'redirect' || fault.kind === 'delay' || fault.kind === 'hang';
+  return (
+    fault.kind === 'status' || fault.kind === 'redirect' || fault.kind === 'delay' || fault.kind === 'hang'
+  );
 }
 
 export class FaultQueue {
