@@ -16,10 +16,6 @@ export function median(samples: readonly number[]): number {
   return percentile(samples, 50);
 }
 
-export function sum(samples: readonly number[]): number {
-  return samples.reduce((total, x) => total + x, 0);
-}
-
 /** Rotates `items` by `round`, so that interleaved runs do not always go in the same order. */
 export function rotated<T>(items: readonly T[], round: number): T[] {
   const shift = items.length === 0 ? 0 : round % items.length;

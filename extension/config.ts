@@ -9,14 +9,8 @@ import {
   readSettings,
 } from './settings.js';
 
-export {
-  ENV_VARS,
-  FLUSH_STRATEGIES,
-  type FlushStrategy,
-  LOG_TYPES,
-  type LogType,
-  SECRET_ENV_VARS,
-} from './settings.js';
+// Kept here for the modules that read the parsed configuration; the table is settings.ts.
+export { ENV_VARS, type FlushStrategy, type LogType, SECRET_ENV_VARS } from './settings.js';
 
 export const PUSH_PATH = '/loki/api/v1/push';
 /**

@@ -44,6 +44,8 @@ export interface PushDeps {
   readonly redact?: (text: string) => string;
   /** Default: retry-policy.ts's. */
   readonly backoff?: Backoff;
+  /** At most this many requests (`check` tries a few times); default: as many as the deadline allows. */
+  readonly maxAttempts?: number;
 }
 
 /** The request headers of every push; computed once. */
@@ -114,6 +116,7 @@ export async function pushWithRetry(
       lastStatus = undefined;
       if (error instanceof HttpTimeoutError) return failed();
     }
+    if (attempt + 1 >= (deps.maxAttempts ?? Number.POSITIVE_INFINITY)) return failed();
     if (deps.now() + waitMs >= deadlineMs) return failed();
     await sleepUnlessAborted(deps.sleep, waitMs, signal);
   }

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { VERSION } from '../version.js';
 
-/** The bundled extension: one minified ESM file and its source map. */
+/** The bundled extension: one minified CommonJS file and its source map. */
 export interface ExtensionBundle {
   readonly code: Uint8Array;
   readonly sourceMap: Uint8Array;
@@ -36,7 +36,8 @@ export async function bundleExtension(entry = findExtensionEntry()): Promise<Ext
     bundle: true,
     platform: 'node',
     format: BUNDLE_FORMAT,
-    target: 'node18',
+    // The oldest Node that runs it: nodejs20.x for the slim flavor (package.json engines: >=20).
+    target: 'node20',
     minify: true,
     // Given here, not read from tsconfig.json: the installed package ships no tsconfig, and the bundle
     // must be byte-identical wherever it is built ("use strict" comes from alwaysStrict).

@@ -110,18 +110,19 @@ export async function runCheck(
   const body = compressPushBody(encodePushRequest([entry], labelStrings, { functionVersion: undefined }));
   const target = { pushUrl: config.pushUrl, auth: config.auth, tenantId: config.tenantId };
   const answers: HttpResponse[] = [];
-  let attempts = 0;
   const observed: HttpPost = async (...args) => {
-    attempts++;
     const response = await deps.post(...args);
     answers.push(response);
     return response;
   };
-  // pushWithRetry budgets by time only; past the attempt cap, its clock says the budget is spent.
-  const budgetNow = (): number =>
-    attempts >= CHECK_PUSH_ATTEMPTS_MAX ? Number.POSITIVE_INFINITY : deps.now();
   const outcome = await pushWithRetry(
-    { post: observed, now: budgetNow, sleep: deps.sleep, random: deps.random },
+    {
+      post: observed,
+      now: deps.now,
+      sleep: deps.sleep,
+      random: deps.random,
+      maxAttempts: CHECK_PUSH_ATTEMPTS_MAX,
+    },
     config.pushUrl,
     pushHeaders(target, deps.userAgent),
     body,

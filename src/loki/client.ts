@@ -12,7 +12,7 @@ import { type HttpGet, HttpGetAbortedError } from './http-get.js';
 export const QUERY_RANGE_PATH = '/loki/api/v1/query_range';
 export const TAIL_PATH = '/loki/api/v1/tail';
 /** Asks Loki (2.9.3+/3.x) to keep structured metadata apart from stream labels in its answers. */
-export const ENCODING_FLAGS_HEADER = 'X-Loki-Response-Encoding-Flags';
+const ENCODING_FLAGS_HEADER = 'X-Loki-Response-Encoding-Flags';
 export const CATEGORIZE_LABELS = 'categorize-labels';
 export const QUERY_TIMEOUT_MS = 30_000;
 

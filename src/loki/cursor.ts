@@ -54,10 +54,6 @@ export class EntryCursor {
     return from;
   }
 
-  get newest(): bigint | undefined {
-    return this.newestNs;
-  }
-
   /** How many entries are remembered (for tests). */
   get size(): number {
     return this.seen.size;

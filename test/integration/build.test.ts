@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
 import type { ProcessIo } from '../../src/io.js';
 import { PINNED_NODE_VERSION } from '../../src/layer/node-binary.js';
-import { readZip } from '../../src/layer/read-zip.js';
 import { DIRECT_UPLOAD_LIMIT_BYTES } from '../../src/layer/targets.js';
+import { readZip } from '../support/read-zip.js';
 
 /**
  * Verified Node tarballs are cached here across test files and runs (the first run fetches them from

@@ -7,10 +7,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BuiltLayer, buildLayers } from '../../src/layer/build-layers.js';
 import { RUNTIME_NODE_PATH } from '../../src/layer/launcher.js';
 import { createNpmRunner } from '../../src/layer/npm.js';
-import { readZip } from '../../src/layer/read-zip.js';
 import { lokiEnv } from '../support/extension-harness.js';
 import { type LambdaEmulator, startLambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
+import { readZip } from '../support/read-zip.js';
 
 const NODE_CACHE_DIR =
   process.env.LOKI_LAMBDA_TEST_CACHE_DIR ??

@@ -25,13 +25,7 @@ import { LOKI_LIMITS_DEFAULT, type LokiLimits, NO_ORG_ID_MESSAGE, SINGLE_TENANT_
 import { LokiStore, type ReceivedEntry, type StoredStream } from './loki-store.js';
 import { TAIL_PATH, type TailAccess, TailHub, type TailRecord, writePlain } from './loki-tail.js';
 
-export {
-  encodePushRequest,
-  encodePushRequestProto,
-  type PushEntryInput,
-  type PushStreamInput,
-  snappyCompress,
-} from './loki-codec.js';
+export { encodePushRequest } from './loki-codec.js';
 export type { LokiFault } from './loki-faults.js';
 export type { ReceivedEntry, StoredStream } from './loki-store.js';
 export type { TailRecord } from './loki-tail.js';

@@ -9,7 +9,7 @@ import type { ProcessIo } from '../../src/io.js';
 import { buildLayers } from '../../src/layer/build-layers.js';
 import { OutDirError } from '../../src/layer/errors.js';
 import type { NpmRunner } from '../../src/layer/npm.js';
-import { readZip } from '../../src/layer/read-zip.js';
+import { readZip } from '../support/read-zip.js';
 
 let work: string;
 let entry: string;

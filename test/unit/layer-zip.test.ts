@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readZip } from '../../src/layer/read-zip.js';
 import { createDeterministicZip, ZIP_ENTRY_DATE } from '../../src/layer/zip.js';
+import { readZip } from '../support/read-zip.js';
 
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;

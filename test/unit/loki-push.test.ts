@@ -94,6 +94,24 @@ describe('pushWithRetry against a Loki-compatible receiver', () => {
     expect(receiver.entries()).toHaveLength(1);
   });
 
+  it('sends at most maxAttempts requests, with time left, and fails with the last answer', async () => {
+    receiver = await startLokiReceiver();
+    await receiver.inject({ kind: 'status', status: 503, times: 5 });
+    const waits: number[] = [];
+
+    const outcome = await pushWithRetry(
+      { ...deps(waits), maxAttempts: 2 },
+      receiver.pushUrl,
+      anonymous,
+      body('a'),
+      Date.now() + 5000,
+    );
+
+    expect(outcome).toMatchObject({ kind: 'failed', reason: expect.stringMatching(/^HTTP 503/) });
+    expect(receiver.requests().map((r) => r.status)).toEqual([503, 503]);
+    expect(waits).toEqual([5]);
+  });
+
   it('honours Retry-After when it fits in the time budget', async () => {
     receiver = await startLokiReceiver();
     await receiver.inject({ kind: 'status', status: 429, times: 1, retryAfterSeconds: 1 });
