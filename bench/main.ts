@@ -4,7 +4,9 @@
  *
  *   npm run bench                      full run (a few minutes)
  *   npm run bench -- --quick           short run, noisier figures
- *   npm run bench -- --only=init,overhead,throughput,memory,cli
+ *   npm run bench -- --only=init,overhead,throughput,memory,heap,cli
+ *                                      (heap: overhead, throughput and memory again with the launcher's
+ *                                      V8 flags for a 128 MB and a 1,769 MB function)
  *   npm run bench -- --json=FILE       also write every figure as JSON
  *   npm run bench -- --cpu-prof=DIR    run the extension with `node --cpu-prof` in the throughput run
  */
@@ -14,10 +16,13 @@ import { runCliStartupBench } from './cli-startup-bench.js';
 import { runInitBench } from './init-bench.js';
 import { runMemoryBench } from './memory-bench.js';
 import { runOverheadBench } from './overhead-bench.js';
+import { type HeapVariant, heapVariant } from './processes.js';
 import { type BenchmarkReport, formatReport } from './report.js';
 import { runThroughputBench } from './throughput-bench.js';
 
-const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory', 'cli'] as const;
+const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory', 'heap', 'cli'] as const;
+/** Memory sizes whose launcher heap flags `heap` runs with: Lambda's default, and one full vCPU. */
+const HEAP_VARIANT_MEMORY_MB = [128, 1769] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
 interface BenchArgs {
@@ -108,9 +113,43 @@ export async function main(argv: readonly string[], files: BenchFiles): Promise<
       }),
     );
   }
+  if (args.only.has('heap')) {
+    for (const memorySizeMb of HEAP_VARIANT_MEMORY_MB) {
+      for (const report of await runHeapVariant(heapVariant(memorySizeMb), quick, files)) print(report);
+    }
+  }
   if (args.only.has('cli')) print(await runCliStartupBench({ runsPerSubject: quick ? 10 : 40 }));
   if (args.jsonPath !== undefined) {
     await writeFile(args.jsonPath, `${JSON.stringify({ machine: machine(), quick, reports }, null, 2)}\n`);
   }
   return 0;
+}
+
+/** Steady state, full load and outage again, every extension started with the launcher's heap flags. */
+async function runHeapVariant(
+  variant: HeapVariant,
+  quick: boolean,
+  files: BenchFiles,
+): Promise<BenchmarkReport[]> {
+  const overhead = await runOverheadBench({
+    rounds: quick ? 2 : 4,
+    invocationsPerRound: quick ? 30 : 100,
+    variant,
+  });
+  const throughput = await runThroughputBench({
+    rounds: quick ? 2 : 3,
+    batchesPerRound: quick ? 10 : 40,
+    cpuProfDir: undefined,
+    receiverWorkerFile: files.receiverWorkerFile,
+    variant,
+  });
+  const memory = await runMemoryBench({
+    steadyState: overhead.peakRss,
+    throughputPeakRssBytes: throughput.peakRssBytes,
+    maxBufferBytes: quick ? 4 * 2 ** 20 : 8 * 2 ** 20,
+    outageInputFactor: quick ? 3 : 4,
+    receiverWorkerFile: files.receiverWorkerFile,
+    variant,
+  });
+  return [throughput.report, memory];
 }

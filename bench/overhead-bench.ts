@@ -16,7 +16,7 @@ import { type LokiReceiver, startLokiReceiver } from '../test/support/loki-recei
 import { BarePusher } from './bare-pusher.js';
 import { logLine } from './log-lines.js';
 import { paced } from './pacer.js';
-import { peakRssBytes, Subject, subjectOptions } from './processes.js';
+import { type HeapVariant, peakRssBytes, Subject, subjectOptions, variantLabel } from './processes.js';
 import type { BenchmarkReport } from './report.js';
 import { median, percentile, rotated } from './stats.js';
 
@@ -34,6 +34,8 @@ const WARMUP_INVOCATIONS = 30;
 export interface OverheadBenchOptions {
   readonly rounds: number;
   readonly invocationsPerRound: number;
+  /** Run every extension with the launcher's heap flags for this memory size. */
+  readonly variant?: HeapVariant | undefined;
 }
 
 export interface SteadyStatePeakRss {
@@ -63,8 +65,12 @@ async function startSubject(
   subject: Subject,
   env: Record<string, string>,
   functionName: string,
+  variant: HeapVariant | undefined,
 ): Promise<LambdaEmulator> {
-  const emulator = await startLambdaEmulator({ ...(await subjectOptions(subject, env)), functionName });
+  const emulator = await startLambdaEmulator({
+    ...(await subjectOptions(subject, env, { variant })),
+    functionName,
+  });
   const init = await emulator.init();
   if (!init.ok) throw new Error(`${functionName}: init failed: ${init.errorType} ${init.errorMessage}`);
   return emulator;
@@ -88,15 +94,17 @@ export async function runOverheadBench(
       Subject.bundled,
       lokiEnv(url, { LOKI_FLUSH_STRATEGY: 'end' }),
       'bench-end',
+      options.variant,
     );
     emulators.push(end);
     const auto = await startSubject(
       Subject.bundled,
       lokiEnv(url, { LOKI_FLUSH_STRATEGY: 'auto', LOKI_DEBUG: 'true' }),
       'bench-auto',
+      options.variant,
     );
     emulators.push(auto);
-    const registerOnly = await startSubject(Subject.registerOnly, {}, 'bench-register-only');
+    const registerOnly = await startSubject(Subject.registerOnly, {}, 'bench-register-only', options.variant);
     emulators.push(registerOnly);
 
     const samples = { end: [] as number[], auto: [] as number[], bare: [] as number[] };
@@ -165,7 +173,7 @@ export async function runOverheadBench(
     const autoP50 = percentile(samples.auto, 50);
     const measured = options.rounds * options.invocationsPerRound;
     const report: BenchmarkReport = {
-      title: 'Added duration per invocation: runtimeDone delivered -> next /next',
+      title: `Added duration per invocation: runtimeDone delivered -> next /next${variantLabel(options.variant)}`,
       details: [
         `${measured} measured invocations per strategy (after ${WARMUP_INVOCATIONS} warm-up), ${options.rounds} interleaved rounds, paced at ${INVOCATIONS_PER_SECOND}/s`,
         `each invocation: ${LINES_PER_INVOCATION} function lines of ${LINE_BYTES} bytes, runtime ${RUNTIME_DURATION_MS} ms; sandbox frozen between events; telemetry buffering timeout 25 ms`,

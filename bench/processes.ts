@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { BUNDLE_FILE_NAME, BUNDLE_FORMAT, findExtensionEntry } from '../src/layer/bundle.js';
+import { heapFlagsFor } from '../src/layer/launcher.js';
 import { bundledExtensionPath } from '../test/support/extension-harness.js';
 import type { EmulatorOptions } from '../test/support/lambda-emulator.js';
 
@@ -27,13 +28,37 @@ export function baselinePath(file: string): string {
   return fileURLToPath(new URL(`./baselines/${file}`, import.meta.url));
 }
 
+/**
+ * A function's memory size and the V8 flags the layer's launcher derives from it
+ * (src/layer/launcher.ts), to run a benchmark as the extension runs in such a function.
+ */
+export interface HeapVariant {
+  readonly memorySizeMb: number;
+  readonly nodeArgs: readonly string[];
+}
+
+export function heapVariant(memorySizeMb: number): HeapVariant {
+  return { memorySizeMb, nodeArgs: heapFlagsFor(memorySizeMb) };
+}
+
+/** What a report's title says about the variant. */
+export function variantLabel(variant: HeapVariant | undefined): string {
+  return variant === undefined
+    ? ''
+    : ` [launcher's heap flags for ${variant.memorySizeMb} MB: ${variant.nodeArgs.join(' ')}]`;
+}
+
 /** Emulator options that start `subject` as Lambda would (node + one file); `nodeArgs` go before the file. */
 export async function subjectOptions(
   subject: Subject,
   env: Record<string, string>,
-  run: { readonly nodeArgs?: readonly string[]; readonly extensionFile?: string } = {},
+  run: {
+    readonly nodeArgs?: readonly string[];
+    readonly extensionFile?: string;
+    readonly variant?: HeapVariant | undefined;
+  } = {},
 ): Promise<EmulatorOptions> {
-  const nodeArgs = run.nodeArgs ?? [];
+  const nodeArgs = [...(run.variant?.nodeArgs ?? []), ...(run.nodeArgs ?? [])];
   const file =
     subject === Subject.bundled
       ? (run.extensionFile ?? (await bundledExtensionPath()))
@@ -43,6 +68,7 @@ export async function subjectOptions(
     args: [...nodeArgs, file],
     extensionName: EXTENSION_NAME,
     env: { ...env, EXTENSION_NAME },
+    ...(run.variant === undefined ? {} : { memorySizeMb: run.variant.memorySizeMb }),
   };
 }
 
