@@ -34,7 +34,9 @@ function captureIo(cwd: string, isTTY = false): ProcessIo & { out: () => string;
         out += s;
       }),
       // A terminal also has cursor control, which a spinner uses.
-      isTTY ? { isTTY, cursorTo: () => true, moveCursor: () => true, clearLine: () => true } : { isTTY },
+      isTTY
+        ? { isTTY, columns: 80, cursorTo: () => true, moveCursor: () => true, clearLine: () => true }
+        : { isTTY },
     ),
     stderr: sink((s) => {
       err += s;
