@@ -15,6 +15,7 @@ import { registerDetachCommand } from './commands/detach.js';
 import { registerPublishCommand } from './commands/publish.js';
 import { registerRulesCommand } from './commands/rules.js';
 import { registerSnippetCommand } from './commands/snippet.js';
+import { registerStatusCommand } from './commands/status.js';
 import { registerTailCommand } from './commands/tail.js';
 import { registerUpgradeCommand } from './commands/upgrade.js';
 import type { DashboardDeps } from './dashboard/deps.js';
@@ -165,6 +166,7 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
   registerDashboardCommand(program, io, setExitCode, grafana);
   registerRulesCommand(program, io, setExitCode, grafana);
   registerSnippetCommand(program, io, setExitCode, aws);
+  registerStatusCommand(program, io, setExitCode, aws);
   return program;
 }
 

@@ -268,12 +268,16 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-export function parseRegex(source: string | undefined, problems: string[]): RegExp | undefined {
+export function parseRegex(
+  source: string | undefined,
+  problems: string[],
+  flag = '--functions-regex',
+): RegExp | undefined {
   if (source === undefined) return undefined;
   try {
     return new RegExp(source);
   } catch (error) {
-    problems.push(`--functions-regex is not a valid regular expression: ${(error as Error).message}`);
+    problems.push(`${flag} is not a valid regular expression: ${(error as Error).message}`);
     return undefined;
   }
 }
