@@ -1,12 +1,9 @@
 import { parseFunctionArn } from './arn.js';
-import { type RegionProblem, resolveRegion } from './region.js';
-
-/** AWS region names: `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`, `cn-north-1`. */
-const REGION_NAME = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+import { isRegionName, type RegionProblem, resolveRegion } from './region.js';
 
 export type RegionsResult =
   | { readonly ok: true; readonly regions: readonly string[] }
-  | { readonly ok: false; readonly problem: RegionProblem | { kind: 'not-a-region'; value: string } };
+  | { readonly ok: false; readonly problem: RegionProblem };
 
 /**
  * Every region a fleet command runs in: each `--region` (repeatable, comma-separated) and the region
@@ -19,8 +16,9 @@ export function resolveRegions(inputs: {
   readonly env: Readonly<Record<string, string | undefined>>;
 }): RegionsResult {
   const flagged = inputs.flags.flatMap((value) => value.split(',')).map((value) => value.trim());
-  const bad = flagged.find((value) => !REGION_NAME.test(value));
-  if (bad !== undefined) return { ok: false, problem: { kind: 'not-a-region', value: bad } };
+  const bad = flagged.find((value) => !isRegionName(value));
+  if (bad !== undefined)
+    return { ok: false, problem: { kind: 'not-a-region', region: bad, source: '--region' } };
   const fromArns = inputs.functions.map((fn) => parseFunctionArn(fn)?.region).filter((r) => r !== undefined);
   const regions = [...new Set([...flagged, ...fromArns])];
   if (regions.length > 0) return { ok: true, regions };

@@ -85,11 +85,7 @@ async function statusCommand(
     env: io.env,
   });
   if (!regions.ok) {
-    problems.push(
-      regions.problem.kind === 'not-a-region'
-        ? `--region ${regions.problem.value} is not an AWS region name (e.g. eu-west-1)`
-        : renderRegionProblem(regions.problem).trimEnd(),
-    );
+    problems.push(renderRegionProblem(regions.problem).trimEnd());
   }
   if (problems.length > 0 || !regions.ok) {
     for (const problem of problems) out.error(problem);

@@ -192,7 +192,7 @@ describe('loki-lambda status', () => {
     const result = await runCli(['status', '--region', 'eu-west-1,europe']);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--region europe is not an AWS region name');
+    expect(result.stderr).toContain('--region is "europe", which is not an AWS region name');
     expect(lambda.calls()).toHaveLength(0);
   });
 
