@@ -125,7 +125,7 @@ export function splitList(value: string): string[] {
     .filter((item) => item !== '');
 }
 
-/** The precedence rule in one place: a flag wins over the config file, which wins over the environment. */
+/** The first value given: a flag before the config file. (The LOKI_* settings put the shell environment between them: resolveGivenSettings.) */
 export function firstDefined<T>(...candidates: ReadonlyArray<T | undefined>): T | undefined {
   return candidates.find((candidate) => candidate !== undefined && candidate !== '');
 }
