@@ -21,11 +21,21 @@ interface BuildFlags {
 }
 
 /**
- * A spinner only on a terminal whose width is known and not 0: ora redraws by counting wrapped lines,
- * and with 0 columns it wrote escape codes without end (hundreds of MB).
+ * A spinner only on a terminal whose width is known and not 0 (ora redraws by counting wrapped lines,
+ * and with 0 columns it wrote escape codes without end, hundreds of MB), and not where ora itself would
+ * refuse one (CI, TERM=dumb). Decided here from the injected environment, so ora is never forced on.
  */
-export function canSpin(stream: { readonly isTTY?: boolean; readonly columns?: number }): boolean {
-  return stream.isTTY === true && typeof stream.columns === 'number' && stream.columns > 0;
+export function canSpin(
+  stream: { readonly isTTY?: boolean; readonly columns?: number },
+  env: Readonly<Record<string, string | undefined>> = {},
+): boolean {
+  return (
+    stream.isTTY === true &&
+    typeof stream.columns === 'number' &&
+    stream.columns > 0 &&
+    env.CI === undefined &&
+    env.TERM !== 'dumb'
+  );
 }
 
 async function runBuild(flags: BuildFlags, io: CliIo, buildLayers: LayerBuilder): Promise<number> {
@@ -38,11 +48,15 @@ async function runBuild(flags: BuildFlags, io: CliIo, buildLayers: LayerBuilder)
     return ExitCode.usage;
   }
   let spinner: Ora | undefined;
-  if (canSpin(io.stdout) && flags.json !== true) {
-    // Loaded here, only for a spinner. Never forced on: ora still decides (CI, TERM=dumb), and it
-    // leaves stdin alone so that Ctrl-C keeps working.
+  if (canSpin(io.stdout, io.env) && flags.json !== true) {
+    // Loaded here, only for a spinner; it leaves stdin alone so that Ctrl-C keeps working.
     const { default: ora } = await import('ora');
-    spinner = ora({ stream: io.stdout, discardStdin: false, text: 'Building the layers' }).start();
+    spinner = ora({
+      stream: io.stdout,
+      isEnabled: true,
+      discardStdin: false,
+      text: 'Building the layers',
+    }).start();
   }
   try {
     const layers = await buildLayers({

@@ -31,11 +31,13 @@ afterEach(async () => {
 });
 
 describe('the build spinner', () => {
-  it('is used only on a terminal whose width is known and not 0', () => {
+  it('is used only on a terminal whose width is known and not 0, outside CI and TERM=dumb', () => {
     expect(canSpin({ isTTY: true, columns: 80 })).toBe(true);
     expect(canSpin({ isTTY: true, columns: 0 })).toBe(false);
     expect(canSpin({ isTTY: true, columns: undefined })).toBe(false);
     expect(canSpin({ isTTY: false, columns: 80 })).toBe(false);
+    expect(canSpin({ isTTY: true, columns: 80 }, { CI: 'true' })).toBe(false);
+    expect(canSpin({ isTTY: true, columns: 80 }, { TERM: 'dumb' })).toBe(false);
   });
 
   it('writes no escape codes when the terminal width is unknown or 0', async () => {
