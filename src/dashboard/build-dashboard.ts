@@ -111,7 +111,11 @@ export function buildDashboard(options: DashboardOptions = {}): Dashboard {
         .span(8),
     )
     .withPanel(
-      timeseries(ids, 'Cold starts', 'Invocations whose REPORT line carries an Init Duration.')
+      timeseries(
+        ids,
+        'Cold starts',
+        'Invocations whose REPORT line carries an Init Duration, or a Restore Duration (SnapStart).',
+      )
         .unit('short')
         .drawStyle(GraphDrawStyle.Bars)
         .stacking(new StackingConfigBuilder().mode(StackingMode.Normal))
@@ -158,13 +162,31 @@ export function buildDashboard(options: DashboardOptions = {}): Dashboard {
         .span(8),
     )
     .withPanel(
-      timeseries(ids, 'Init duration', 'Init Duration of cold starts, per function.')
+      timeseries(
+        ids,
+        'Init duration',
+        'Init Duration of cold starts and Restore Duration of SnapStart restores, per function.',
+      )
         .unit('ms')
         .withTarget(
           loki('A', reportFieldOverTime('avg', SCOPE, 'init_duration_ms', INTERVAL), '{{function}} avg'),
         )
         .withTarget(
           loki('B', reportFieldOverTime('max', SCOPE, 'init_duration_ms', INTERVAL), '{{function}} max'),
+        )
+        .withTarget(
+          loki(
+            'C',
+            reportFieldOverTime('avg', SCOPE, 'restore_duration_ms', INTERVAL),
+            '{{function}} restore avg',
+          ),
+        )
+        .withTarget(
+          loki(
+            'D',
+            reportFieldOverTime('max', SCOPE, 'restore_duration_ms', INTERVAL),
+            '{{function}} restore max',
+          ),
         )
         .span(8),
     )

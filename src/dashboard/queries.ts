@@ -47,6 +47,7 @@ export const REPORT_FIELDS = {
   memory_size_mb: String.raw`\tMemory Size: (?P<memory_size_mb>[0-9]+) MB`,
   max_memory_used_mb: String.raw`\tMax Memory Used: (?P<max_memory_used_mb>[0-9]+) MB`,
   init_duration_ms: String.raw`\tInit Duration: (?P<init_duration_ms>[0-9.]+) ms`,
+  restore_duration_ms: String.raw`\tRestore Duration: (?P<restore_duration_ms>[0-9.]+) ms`,
   status: String.raw`\tStatus: (?P<status>[a-z]+)`,
 } as const;
 export type ReportField = keyof typeof REPORT_FIELDS;
@@ -97,9 +98,9 @@ export function reportFieldOverTime(
   return `${fn}_over_time(${args}) by (${by})`;
 }
 
-/** Cold starts: REPORT lines that carry an Init Duration. */
+/** Cold starts: REPORT lines that carry an Init Duration, or a Restore Duration (SnapStart). */
 export function coldStartsCount(scope: StreamScope, window: Window): string {
-  return `sum by (function) (count_over_time(${selector(scope, 'platform')} ${REPORT_FILTER} |= "\\tInit Duration: " [${window}]))`;
+  return `sum by (function) (count_over_time(${selector(scope, 'platform')} ${REPORT_FILTER} |~ \`\\t(Init|Restore) Duration: \` [${window}]))`;
 }
 
 /** Memory used as a percentage of memory size, the highest of the window, per function. */

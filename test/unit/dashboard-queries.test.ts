@@ -80,6 +80,8 @@ interface Invocation {
   readonly durationMs: number;
   readonly maxMemoryUsedMB: number;
   readonly initDurationMs?: number;
+  /** SnapStart: the restore of a snapshot instead of an init. */
+  readonly restoreDurationMs?: number;
   readonly functionLines: ReadonlyArray<string | Record<string, unknown>>;
 }
 
@@ -93,6 +95,13 @@ const INVOCATIONS = {
     functionLines: ['2024-05-01T10:00:00.000Z\tid\tINFO\tcold and fine'],
   },
   normal: { status: 'success', durationMs: 12.5, maxMemoryUsedMB: 98, functionLines: [{ message: 'ok' }] },
+  snapstart: {
+    status: 'success',
+    durationMs: 150.5,
+    maxMemoryUsedMB: 120,
+    restoreDurationMs: 310.25,
+    functionLines: ['[INFO]\trestored'],
+  },
   error: {
     status: 'error',
     errorType: 'Runtime.UnhandledPromiseRejection',
@@ -135,16 +144,14 @@ function shippedLines(): ShippedLine[] {
     at += inv.durationMs;
     const outcome = { requestId, status: inv.status, errorType: inv.errorType, tracing: TRACING };
     ship(kind, runtimeDoneEvent(at, { ...outcome, startedAt, producedBytes: 10 }));
-    ship(
-      kind,
-      reportEvent(at, {
-        ...outcome,
-        durationMs: inv.durationMs,
-        memorySizeMB: MEMORY_SIZE_MB,
-        maxMemoryUsedMB: inv.maxMemoryUsedMB,
-        initDurationMs: inv.initDurationMs,
-      }),
-    );
+    const report = reportEvent(at, {
+      ...outcome,
+      durationMs: inv.durationMs,
+      memorySizeMB: MEMORY_SIZE_MB,
+      maxMemoryUsedMB: inv.maxMemoryUsedMB,
+      initDurationMs: inv.initDurationMs,
+    });
+    ship(kind, inv.restoreDurationMs === undefined ? report : withRestore(report, inv.restoreDurationMs));
     at += 1000;
   }
   ship('notices', logsDroppedEvent(at, 17, 4096));
@@ -155,6 +162,12 @@ function shippedLines(): ShippedLine[] {
   const notice = noticeEntry(report.takeNotice() ?? '', at);
   lines.push({ kind: 'notices', stream: { ...STREAM, source: notice.source }, line: notice.line });
   return lines;
+}
+
+/** A SnapStart REPORT: Telemetry API's `metrics.restoreDurationMs`. */
+function withRestore(report: TelemetryEvent, restoreDurationMs: number): TelemetryEvent {
+  const record = report.record as { metrics: Record<string, number> };
+  return { ...report, record: { ...record, metrics: { ...record.metrics, restoreDurationMs } } };
 }
 
 const LINES = shippedLines();
@@ -194,8 +207,9 @@ function perKind(name: string, pipelineIndex = 0): Partial<Record<ShippedLine['k
   return out;
 }
 
-const USED_MB = { cold: 97, normal: 98, error: 99, timeout: 240 };
-const SIZE_MB = { cold: 256, normal: 256, error: 256, timeout: 256 };
+const USED_MB = { cold: 97, normal: 98, snapstart: 120, error: 99, timeout: 240 };
+const SIZE_MB = { cold: 256, normal: 256, snapstart: 256, error: 256, timeout: 256 };
+const EVERY_INVOCATION_ONCE = { cold: 1, normal: 1, snapstart: 1, error: 1, timeout: 1 };
 const billed = (kind: Kind) => Math.ceil(INVOCATIONS[kind].durationMs);
 const gbMs = (kind: Kind) => (billed(kind) * MEMORY_SIZE_MB) / 1024;
 
@@ -222,7 +236,7 @@ describe('the queries of the dashboard and the rules', () => {
 
 describe('each query, run on the lines the extension ships', () => {
   it('counts one invocation per REPORT line, whatever its outcome', () => {
-    expect(perKind('Invocations per minute A')).toEqual({ cold: 1, normal: 1, error: 1, timeout: 1 });
+    expect(perKind('Invocations per minute A')).toEqual(EVERY_INVOCATION_ONCE);
   });
 
   it('counts errors and timeouts from the status of the REPORT line, and nothing else', () => {
@@ -235,20 +249,28 @@ describe('each query, run on the lines the extension ships', () => {
   });
 
   it('extracts the duration of every invocation for the percentiles and the maximum', () => {
-    const expected = { cold: 812.25, normal: 12.5, error: 40.75, timeout: 3000 };
+    const expected = { cold: 812.25, normal: 12.5, snapstart: 150.5, error: 40.75, timeout: 3000 };
     for (const ref of ['A', 'B', 'C', 'D']) {
       expect(perKind(`Duration p50 / p95 / p99 / max ${ref}`)).toEqual(expected);
     }
   });
 
   it('extracts the billed duration, rounded up to the millisecond as Lambda bills', () => {
-    expect(perKind('Billed duration A')).toEqual({ cold: 813, normal: 13, error: 41, timeout: 3000 });
+    expect(perKind('Billed duration A')).toEqual({
+      cold: 813,
+      normal: 13,
+      snapstart: 151,
+      error: 41,
+      timeout: 3000,
+    });
   });
 
-  it('finds cold starts and their init duration only on the cold start', () => {
-    expect(perKind('Cold starts A')).toEqual({ cold: 1 });
+  it('finds cold starts (init or SnapStart restore) and their durations only there', () => {
+    expect(perKind('Cold starts A')).toEqual({ cold: 1, snapstart: 1 });
     expect(perKind('Init duration A')).toEqual({ cold: 245.5 });
     expect(perKind('Init duration B')).toEqual({ cold: 245.5 });
+    expect(perKind('Init duration C')).toEqual({ snapstart: 310.25 });
+    expect(perKind('Init duration D')).toEqual({ snapstart: 310.25 });
   });
 
   it('extracts max memory used and memory size for the headroom', () => {
@@ -262,6 +284,7 @@ describe('each query, run on the lines the extension ships', () => {
     const expected = {
       cold: gbMs('cold'),
       normal: gbMs('normal'),
+      snapstart: gbMs('snapstart'),
       error: gbMs('error'),
       timeout: gbMs('timeout'),
     };
