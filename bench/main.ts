@@ -4,7 +4,7 @@
  *
  *   npm run bench                      full run (a few minutes)
  *   npm run bench -- --quick           short run, noisier figures
- *   npm run bench -- --only=init,overhead,throughput,memory,heap,cli
+ *   npm run bench -- --only=init,overhead,throughput,memory,heap,cli,rie
  *                                      (heap: overhead, throughput and memory again with the launcher's
  *                                      V8 flags for a 128 MB and a 1,769 MB function)
  *   npm run bench -- --json=FILE       also write every figure as JSON
@@ -18,9 +18,10 @@ import { runMemoryBench } from './memory-bench.js';
 import { runOverheadBench } from './overhead-bench.js';
 import { type HeapVariant, heapVariant } from './processes.js';
 import { type BenchmarkReport, formatReport } from './report.js';
+import { runRieBench } from './rie-bench.js';
 import { runThroughputBench } from './throughput-bench.js';
 
-const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory', 'heap', 'cli'] as const;
+const BENCHMARKS = ['init', 'overhead', 'throughput', 'memory', 'heap', 'cli', 'rie'] as const;
 /** Memory sizes whose launcher heap flags `heap` runs with: Lambda's default, and one full vCPU. */
 const HEAP_VARIANT_MEMORY_MB = [128, 1769] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
@@ -119,6 +120,7 @@ export async function main(argv: readonly string[], files: BenchFiles): Promise<
     }
   }
   if (args.only.has('cli')) print(await runCliStartupBench({ runsPerSubject: quick ? 10 : 40 }));
+  if (args.only.has('rie')) print(await runRieBench({ invocations: quick ? 20 : 100 }));
   if (args.jsonPath !== undefined) {
     await writeFile(args.jsonPath, `${JSON.stringify({ machine: machine(), quick, reports }, null, 2)}\n`);
   }

@@ -96,7 +96,13 @@ export function planAttach(
     return refused(base, fn, [{ kind: 'container-image' }]);
   }
   const refusals: Refusal[] = [];
-  if (fn.runtime !== undefined && (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime)) {
+  if (
+    fn.runtime !== undefined &&
+    (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime) &&
+    layer.flavor !== undefined &&
+    layer.flavor !== 'al2'
+  ) {
+    // Only the al2 flavor (Bun) runs on Amazon Linux 2; a layer of another flavor would fail at init.
     refusals.push({ kind: 'amazon-linux-2', runtime: fn.runtime });
   } else if (
     layer.compatibleRuntimes !== undefined &&

@@ -1,18 +1,11 @@
 import { GetLayerVersionByArnCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import {
-  AMAZON_LINUX_2_RUNTIMES,
-  ARCHES,
-  type Arch,
-  FLAVORS,
-  type Flavor,
-  runtimesFor,
-  SLIM_RUNTIMES,
-} from '../layer/targets.js';
+import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor } from '../layer/targets.js';
 import { parseFunctionArn, parseLayerVersionArn } from './arn.js';
 import type { LayerTarget } from './attach-plan.js';
 import type { AwsDeps } from './deps.js';
 import { awsErrorName } from './errors.js';
+import { flavorFor } from './flavor-choice.js';
 import {
   applyFunctionUpdate,
   type FunctionSnapshot,
@@ -46,11 +39,9 @@ export function ourLayerNames(baseName: string, extra: readonly string[] = []): 
   return names;
 }
 
-/** The flavor a function needs: its own Node when it has one (slim), else a bundled Node (standalone). */
+/** The flavor a function needs (flavor-choice.ts): slim, al2 (Amazon Linux 2) or standalone. */
 export function flavorForRuntime(runtime: string | undefined): Flavor {
-  return runtime !== undefined && (SLIM_RUNTIMES as readonly string[]).includes(runtime)
-    ? 'slim'
-    : 'standalone';
+  return flavorFor({ runtime });
 }
 
 export { layerDescription } from './layer-identity.js';
@@ -251,11 +242,7 @@ export function preparedTarget(flavor: Flavor, arch: Arch, layer: PreparedLayer)
 
 /** Functions that will be refused whatever the layer need no build. */
 export function needsNoLayer(fn: FunctionSnapshot): boolean {
-  return (
-    fn.packageType === 'Image' ||
-    !(ARCHES as readonly string[]).includes(fn.architecture) ||
-    (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime ?? '')
-  );
+  return fn.packageType === 'Image' || !(ARCHES as readonly string[]).includes(fn.architecture);
 }
 
 /** Errors after which the plan is stale: re-read the function and plan again. */

@@ -25,6 +25,8 @@ export interface FunctionSnapshot {
   readonly memorySizeMb?: number | undefined;
   /** `InProgress` while Lambda applies an update; a plan made then is stale once it completes. */
   readonly lastUpdateStatus: string | undefined;
+  /** Lambda Managed Instances: the function's capacity provider (the extension adapts at run time). */
+  readonly capacityProviderArn?: string | undefined;
 }
 
 /** The UpdateFunctionConfiguration request of a plan: only what changes, guarded by RevisionId. */
@@ -48,6 +50,8 @@ export async function readFunction(lambda: LambdaClient, name: string): Promise<
     revisionId: config.RevisionId,
     memorySizeMb: config.MemorySize,
     lastUpdateStatus: config.LastUpdateStatus,
+    capacityProviderArn:
+      config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn,
   };
 }
 

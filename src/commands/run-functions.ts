@@ -6,13 +6,13 @@ import {
   planUpgrade,
 } from '../aws/attach-plan.js';
 import { FunctionUpdateFailedError } from '../aws/errors.js';
+import { flavorFor } from '../aws/flavor-choice.js';
 import type { FunctionSnapshot } from '../aws/functions.js';
 import {
   type AwsContext,
   applyWithReplan,
   describeLayerArn,
   flavorArchKey,
-  flavorForRuntime,
   isUnpublishedArn,
   type LayerSource,
   layerNameFor,
@@ -141,7 +141,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   };
   let prepared = new Map<string, PreparedLayer>();
   let choose: (fn: FunctionSnapshot) => { flavor: Flavor; arch: Arch } = (fn) => ({
-    flavor: flavorForRuntime(fn.runtime),
+    flavor: flavorFor(fn),
     arch: fn.architecture as Arch,
   });
   try {
@@ -156,7 +156,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
         flavor:
           source.flavor ??
           (request.mode === 'upgrade' ? flavorOnFunction(fn, identities) : undefined) ??
-          flavorForRuntime(fn.runtime),
+          flavorFor(fn),
         arch: fn.architecture as Arch,
       });
       const needed = snapshots

@@ -4,8 +4,15 @@ import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BUNDLE_FILE_NAME, bundleExtension, type ExtensionBundle } from './bundle.js';
 import { OutDirError } from './errors.js';
-import { BUNDLE_PATH, LAUNCHER_PATH, LAUNCHER_SCRIPT, NODE_BINARY_PATH, PAYLOAD_DIR } from './launcher.js';
-import { loadNodeBinary, type NodeBinary } from './node-binary.js';
+import {
+  BUN_BINARY_PATH,
+  BUNDLE_PATH,
+  LAUNCHER_PATH,
+  LAUNCHER_SCRIPT,
+  NODE_BINARY_PATH,
+  PAYLOAD_DIR,
+} from './launcher.js';
+import { loadBunBinary, loadNodeBinary, type NodeBinary } from './node-binary.js';
 import type { NpmRunner } from './npm.js';
 import { ARCHES, type Arch, FLAVORS, type Flavor, layerZipName } from './targets.js';
 import { createDeterministicZip, EXECUTABLE_MODE, FILE_MODE, type ZipFile } from './zip.js';
@@ -22,6 +29,8 @@ export interface BuiltLayer {
   readonly sha256Base64: string;
   /** The Node.js version inside a standalone layer; null for slim. */
   readonly nodeVersion: string | null;
+  /** The Bun version inside an al2 layer (Amazon Linux 2 runtimes); absent otherwise. */
+  readonly bunVersion?: string;
 }
 
 export interface BuildLayersOptions {
@@ -39,9 +48,14 @@ export interface BuildLayersOptions {
 
 export const SOURCE_MAP_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}.map`;
 export const NODE_LICENSE_PATH = `${PAYLOAD_DIR}/node.LICENSE`;
+export const BUN_LICENSE_PATH = `${PAYLOAD_DIR}/bun.LICENSE`;
 
 /** The files of one layer (DESIGN.md §2), with their modes. */
-export function layerFiles(bundle: ExtensionBundle, node: NodeBinary | null): ZipFile[] {
+export function layerFiles(
+  bundle: ExtensionBundle,
+  node: NodeBinary | null,
+  bun: NodeBinary | null = null,
+): ZipFile[] {
   const files: ZipFile[] = [
     { path: LAUNCHER_PATH, content: Buffer.from(LAUNCHER_SCRIPT), mode: EXECUTABLE_MODE },
     { path: BUNDLE_PATH, content: bundle.code, mode: FILE_MODE },
@@ -50,6 +64,10 @@ export function layerFiles(bundle: ExtensionBundle, node: NodeBinary | null): Zi
   if (node) {
     files.push({ path: NODE_BINARY_PATH, content: node.binary, mode: EXECUTABLE_MODE });
     files.push({ path: NODE_LICENSE_PATH, content: node.license, mode: FILE_MODE });
+  }
+  if (bun) {
+    files.push({ path: BUN_BINARY_PATH, content: bun.binary, mode: EXECUTABLE_MODE });
+    files.push({ path: BUN_LICENSE_PATH, content: bun.license, mode: FILE_MODE });
   }
   return files;
 }
@@ -107,9 +125,10 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
     for (const arch of arches) {
       const node =
         flavor === 'standalone' ? await loadNodeBinary(arch, { cacheDir, runNpm, onProgress }) : null;
+      const bun = flavor === 'al2' ? await loadBunBinary(arch, { cacheDir, runNpm, onProgress }) : null;
       const name = layerZipName(flavor, arch);
       onProgress?.(`Writing ${name}`);
-      const zip = await createDeterministicZip(layerFiles(bundle, node));
+      const zip = await createDeterministicZip(layerFiles(bundle, node, bun));
       const path = join(outDir, name);
       await writeAtomically(path, zip);
       const digest = createHash('sha256').update(zip).digest();
@@ -121,6 +140,7 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
         sha256Hex: digest.toString('hex'),
         sha256Base64: digest.toString('base64'),
         nodeVersion: node?.version ?? null,
+        ...(bun ? { bunVersion: bun.version } : {}),
       });
     }
   }

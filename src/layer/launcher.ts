@@ -6,6 +6,8 @@ export const LAUNCHER_PATH = `extensions/${EXTENSION_NAME}`;
 /** Directory of the bundle (and of the standalone flavor's Node binary) inside the layer. */
 export const PAYLOAD_DIR = EXTENSION_NAME;
 export const NODE_BINARY_PATH = `${PAYLOAD_DIR}/node`;
+/** The al2 flavor's runtime: Bun, for Amazon Linux 2 (glibc 2.26), where official Node cannot run. */
+export const BUN_BINARY_PATH = `${PAYLOAD_DIR}/bun`;
 export const BUNDLE_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}`;
 
 /** Node of the function's own runtime on Lambda's Node.js runtimes (what the slim flavor uses). */
@@ -66,6 +68,10 @@ case "\${AWS_LAMBDA_FUNCTION_MEMORY_SIZE:-}" in
     heap_flags="--max-old-space-size=$((AWS_LAMBDA_FUNCTION_MEMORY_SIZE / ${OLD_SPACE_MEMORY_DIVISOR})) --max-semi-space-size=$semi_space_mb"
     ;;
 esac
+if [ -x "$layer_dir/${BUN_BINARY_PATH}" ]; then
+  # Bun (JavaScriptCore) takes no V8 flags; --smol makes it collect more often, for a small heap.
+  exec "$layer_dir/${BUN_BINARY_PATH}" --smol "$layer_dir/${BUNDLE_PATH}" "$@"
+fi
 if [ -x "$layer_dir/${NODE_BINARY_PATH}" ]; then
   exec "$layer_dir/${NODE_BINARY_PATH}" $heap_flags "$layer_dir/${BUNDLE_PATH}" "$@"
 fi

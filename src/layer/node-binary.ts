@@ -21,7 +21,42 @@ export interface NodePackage {
   readonly version: string;
   /** Subresource Integrity string (`sha512-<base64>`) of the package tarball. */
   readonly integrity: string;
+  /** Subdirectory of the cache the tarball is kept in; default `node`. */
+  readonly cacheSubdir?: string;
 }
+
+/**
+ * The JavaScript runtime the `al2` flavor ships for Amazon Linux 2 runtimes: Bun, whose Linux
+ * binaries need only glibc 2.17 (Amazon Linux 2 has 2.26; official Node >= 18 binaries need 2.28).
+ * Taken from the `@oven/bun-linux-*` npm packages, pinned and integrity-checked like Node.
+ * Update: `npm view @oven/bun-linux-x64 version`, then `npm view @oven/bun-linux-<cpu>@VERSION dist.integrity`.
+ */
+export const PINNED_BUN_VERSION = '1.4.5';
+
+export const BUN_PACKAGES: Readonly<Record<Arch, NodePackage>> = {
+  x86_64: {
+    name: '@oven/bun-linux-x64',
+    version: PINNED_BUN_VERSION,
+    integrity:
+      'sha512-IWX9BELoGHAUtMonkeSaNaZwXzRk+oDw6Mk+HBFXd3KHYIBNBsIGRupMZPcgNoDbJpLu6gAJjIoIVPZtt1aJ1g==',
+    cacheSubdir: 'bun',
+  },
+  arm64: {
+    name: '@oven/bun-linux-aarch64',
+    version: PINNED_BUN_VERSION,
+    integrity:
+      'sha512-4BXmsSKnjOrlGWqZV4x/oWa7AVoR+B6lCXddMzOAXBIm3t50eslg9wb66gmtW1AamEQ1l1CDvmmruysEhqOWMg==',
+    cacheSubdir: 'bun',
+  },
+};
+
+const BUN_PATH_IN_TARBALL = 'package/bin/bun';
+/** The Bun packages carry no license file; this notice travels with the binary instead. */
+export const BUN_LICENSE_NOTICE = `Bun ${PINNED_BUN_VERSION} (https://bun.com), from the npm packages @oven/bun-linux-x64 and
+@oven/bun-linux-aarch64, is MIT-licensed (npm "license": "MIT"). It includes third-party components
+under their own licenses, among them WebKit's JavaScriptCore (LGPL-2.0) and others listed at
+https://github.com/oven-sh/bun/blob/main/LICENSE.md and https://bun.com/docs/project/licensing.
+`;
 
 export const NODE_PACKAGES: Readonly<Record<Arch, NodePackage>> = {
   x86_64: {
@@ -51,13 +86,14 @@ export class NodeIntegrityError extends Error {
   override readonly name = 'NodeIntegrityError';
 }
 
+/** The file name `npm pack` gives the tarball (a scope `@oven/x` becomes `oven-x`). */
 export function tarballFileName(pkg: NodePackage): string {
-  return `${pkg.name}-${pkg.version}.tgz`;
+  return `${pkg.name.replace(/^@/, '').replace('/', '-')}-${pkg.version}.tgz`;
 }
 
 /** Path of the verified tarball in the cache (it may not exist yet). */
 export function cachedTarballPath(cacheDir: string, pkg: NodePackage): string {
-  return join(cacheDir, NODE_CACHE_SUBDIR, tarballFileName(pkg));
+  return join(cacheDir, pkg.cacheSubdir ?? NODE_CACHE_SUBDIR, tarballFileName(pkg));
 }
 
 /** Computes the SRI string of a file with the same algorithm as `expected` (`sha512-...`). */
@@ -102,8 +138,9 @@ export async function ensureNodeTarball(options: EnsureTarballOptions): Promise<
   // Download into a private directory and move the file into place only once it is verified.
   let staging: string;
   try {
-    await mkdir(join(cacheDir, NODE_CACHE_SUBDIR), { recursive: true });
-    staging = await mkdtemp(join(cacheDir, NODE_CACHE_SUBDIR, '.download-'));
+    const subdir = pkg.cacheSubdir ?? NODE_CACHE_SUBDIR;
+    await mkdir(join(cacheDir, subdir), { recursive: true });
+    staging = await mkdtemp(join(cacheDir, subdir, '.download-'));
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new NodeDownloadError(
@@ -183,4 +220,22 @@ export async function loadNodeBinary(
 ): Promise<NodeBinary> {
   const pkg = NODE_PACKAGES[arch];
   return extractNodeBinary(await ensureNodeTarball({ ...options, pkg }), pkg.version);
+}
+
+/** Takes the Bun binary out of a (verified) package tarball; its license notice comes with it. */
+export async function extractBunBinary(tarballPath: string, version: string): Promise<NodeBinary> {
+  const tar = pipeline(createReadStream(tarballPath), createGunzip(), () => {});
+  const files = await extractTarFiles(tar, [BUN_PATH_IN_TARBALL]);
+  const binary = files.get(BUN_PATH_IN_TARBALL);
+  if (!binary) throw new NodeDownloadError(`${tarballPath} lacks ${BUN_PATH_IN_TARBALL}`);
+  return { version, binary, license: Buffer.from(BUN_LICENSE_NOTICE) };
+}
+
+/** The pinned Bun binary for `arch` (the al2 flavor): from the cache, or downloaded once and cached. */
+export async function loadBunBinary(
+  arch: Arch,
+  options: Omit<EnsureTarballOptions, 'pkg'>,
+): Promise<NodeBinary> {
+  const pkg = BUN_PACKAGES[arch];
+  return extractBunBinary(await ensureNodeTarball({ ...options, pkg }), pkg.version);
 }

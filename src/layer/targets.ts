@@ -2,7 +2,7 @@
 export const ARCHES = ['x86_64', 'arm64'] as const;
 export type Arch = (typeof ARCHES)[number];
 
-export const FLAVORS = ['slim', 'standalone'] as const;
+export const FLAVORS = ['slim', 'standalone', 'al2'] as const;
 export type Flavor = (typeof FLAVORS)[number];
 
 export const LAYER_NAME_DEFAULT = 'loki-lambda';
@@ -34,7 +34,10 @@ export const STANDALONE_RUNTIMES = [
   'provided.al2023',
 ] as const;
 
-/** Runtimes on Amazon Linux 2 (glibc 2.26): no flavor of loki-lambda can run there. */
+/**
+ * Runtimes on Amazon Linux 2 (glibc 2.26): official Node binaries cannot run there, so the `al2`
+ * flavor serves them with Bun (glibc 2.17).
+ */
 export const AMAZON_LINUX_2_RUNTIMES = [
   'nodejs18.x',
   'nodejs16.x',
@@ -51,6 +54,7 @@ export const AMAZON_LINUX_2_RUNTIMES = [
 ] as const;
 
 export function runtimesFor(flavor: Flavor): readonly string[] {
+  if (flavor === 'al2') return AMAZON_LINUX_2_RUNTIMES;
   return flavor === 'slim' ? SLIM_RUNTIMES : STANDALONE_RUNTIMES;
 }
 

@@ -12,7 +12,9 @@ export function renderBuiltLayers(layers: readonly BuiltLayer[], cwd: string): s
     lines.push(
       flavor === 'slim'
         ? `slim: Node.js runtimes only (${runtimesFor('slim').join(', ')})`
-        : `standalone: bundles Node.js ${layers.find((l) => l.nodeVersion)?.nodeVersion}, for every Amazon Linux 2023 runtime; not for Amazon Linux 2 runtimes (glibc 2.26)`,
+        : flavor === 'al2'
+          ? `al2: bundles Bun ${layers.find((l) => l.bunVersion)?.bunVersion}, for Amazon Linux 2 runtimes (${runtimesFor('al2').join(', ')})`
+          : `standalone: bundles Node.js ${layers.find((l) => l.nodeVersion)?.nodeVersion}, for every Amazon Linux 2023 runtime; not for Amazon Linux 2 runtimes (glibc 2.26: use al2)`,
     );
   }
   if (layers.some((layer) => layer.sizeBytes > DIRECT_UPLOAD_LIMIT_BYTES)) {
@@ -34,6 +36,7 @@ export function builtLayersDocument(layers: readonly BuiltLayer[]): unknown {
       sha256Hex: layer.sha256Hex,
       sha256Base64: layer.sha256Base64,
       nodeVersion: layer.nodeVersion,
+      ...(layer.bunVersion === undefined ? {} : { bunVersion: layer.bunVersion }),
       compatibleRuntimes: runtimesFor(layer.flavor),
     })),
   };

@@ -110,8 +110,8 @@ export function renderRefusal(refusal: Refusal): string {
     case 'amazon-linux-2':
       return (
         `runtime ${refusal.runtime} runs on Amazon Linux 2, whose glibc 2.26 is too old for the Node.js ` +
-        'that runs the extension (it needs glibc 2.28). Move the function to an Amazon Linux 2023 runtime ' +
-        '(nodejs20.x or newer, python3.12+, java21, provided.al2023, …), then attach again.'
+        'of this layer (it needs glibc 2.28). Use the al2 flavor, which runs the extension with Bun ' +
+        '(--flavor al2, or leave --flavor and --layer-arn out and attach picks it), then attach again.'
       );
     case 'runtime-unsupported':
       if (refusal.flavor === 'slim') {

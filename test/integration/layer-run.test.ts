@@ -51,7 +51,7 @@ beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'loki-lambda-layer-run-'));
   layers = await buildLayers({
     arches: ['x86_64', 'arm64'],
-    flavors: ['standalone'],
+    flavors: ['standalone', 'al2'],
     outDir: join(work, 'layers'),
     cacheDir: NODE_CACHE_DIR,
     runNpm: createNpmRunner(process.cwd(), process.env),
@@ -149,6 +149,50 @@ describe('the standalone layer, unpacked like /opt', () => {
 
       expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
       expect(emulator?.registeredName()).toBe('loki-lambda');
+      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
+      expect(lines).toEqual(['hello from the layer', 'and a second line']);
+    },
+    RUN_TIMEOUT_MS,
+  );
+});
+
+describe('the al2 layer (Bun, for Amazon Linux 2 runtimes), unpacked like /opt', () => {
+  it.skipIf(!x86_64Runnable)(
+    `x86_64: the launcher starts the extension with the layer’s Bun, which registers and ships the function’s logs${x86_64SkipReason}`,
+    async () => {
+      const opt = await unpackLayer('al2', 'x86_64');
+
+      const result = await runLayer(opt);
+
+      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expect(emulator?.registeredName()).toBe('loki-lambda');
+      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
+      expect(lines).toEqual(['hello from the layer', 'and a second line']);
+      expect(result.entries[0]?.labels).toMatchObject({ application: 'shop', function: 'layer-check' });
+      expect(result.shutdown).toMatchObject({ exitedBeforeDeadline: true, killed: false });
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it.skipIf(skipArm64)(
+    `arm64: the launcher starts the layer’s aarch64 Bun (under qemu), which registers and ships logs${arm64SkipReason}`,
+    async () => {
+      if (!arm64Runnable) {
+        throw new Error(
+          `cannot run the arm64 layer: install ${missingArm64Packages.join(', ')} (apt-get install -y ${missingArm64Packages.join(' ')})`,
+        );
+      }
+      const opt = await unpackLayer('al2', 'arm64');
+      if (process.arch !== 'arm64') {
+        const bun = join(opt, 'loki-lambda', 'bun');
+        await rename(bun, `${bun}.aarch64`);
+        await writeFile(bun, `#!/bin/sh\nexec ${QEMU_AARCH64} -L ${AARCH64_SYSROOT} "${bun}.aarch64" "$@"\n`);
+        await chmod(bun, 0o755);
+      }
+
+      const result = await runLayer(opt, EMULATED_INIT_TIMEOUT_MS);
+
+      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
       const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
       expect(lines).toEqual(['hello from the layer', 'and a second line']);
     },

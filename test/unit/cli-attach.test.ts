@@ -241,7 +241,7 @@ describe('loki-lambda attach', () => {
     expect(result.stdout).toContain('--flavor standalone');
   });
 
-  it('refuses Amazon Linux 2 runtimes and explains that their glibc is too old', async () => {
+  it('refuses a layer of another flavor on an Amazon Linux 2 runtime and names the al2 flavor', async () => {
     lambda
       .on(GetLayerVersionByArnCommand)
       .resolves({ CompatibleArchitectures: ['arm64'], CompatibleRuntimes: [...STANDALONE_RUNTIMES] });
@@ -251,7 +251,7 @@ describe('loki-lambda attach', () => {
 
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('runtime python3.9 runs on Amazon Linux 2, whose glibc 2.26 is too old');
-    expect(result.stdout).toContain('Amazon Linux 2023 runtime');
+    expect(result.stdout).toContain('Use the al2 flavor, which runs the extension with Bun');
   });
 
   it('refuses a container-image function: Lambda does not add layers to those', async () => {

@@ -67,7 +67,7 @@ describe('loki-lambda build, with the injected layer builder', () => {
     expect(result.code).toBe(0);
     expect(requests[0]).toMatchObject({
       arches: ['x86_64', 'arm64'],
-      flavors: ['slim', 'standalone'],
+      flavors: ['slim', 'standalone', 'al2'],
       outDir: join(work, 'dist', 'layers'),
       cacheDir: join(work, 'cache'),
     });

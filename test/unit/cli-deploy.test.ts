@@ -84,17 +84,42 @@ describe('loki-lambda deploy', () => {
     expect(result.stdout).toContain('reused');
   });
 
-  it('refuses an Amazon Linux 2 function without building or publishing anything', async () => {
-    lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('legacy', { Runtime: 'nodejs18.x' }));
+  it('gives an Amazon Linux 2 function the al2 flavor (Bun), built and published for its architecture', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(functionConfig('legacy', { Runtime: 'python3.11' }));
 
     const result = await runCli(['deploy', 'legacy', '--region', REGION, ...LOKI_FLAGS, '--yes'], {
       cwd: work.dir,
     });
 
-    expect(result.code).toBe(1);
-    expect(result.builds).toEqual([]);
-    expect(lambda.commandCalls(PublishLayerVersionCommand)).toHaveLength(0);
-    expect(result.stdout).toContain('runtime nodejs18.x runs on Amazon Linux 2');
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.builds).toEqual([{ arches: ['arm64'], flavors: ['al2'] }]);
+    expect(lambda.commandCalls(PublishLayerVersionCommand)[0]?.args[0].input).toMatchObject({
+      LayerName: 'loki-lambda-al2-arm64',
+      CompatibleRuntimes: expect.arrayContaining(['python3.11', 'java17', 'provided.al2']),
+    });
+    expect(lambda.commandCalls(UpdateFunctionConfigurationCommand)[0]?.args[0].input.Layers).toEqual([
+      expect.stringContaining(':layer:loki-lambda-al2-arm64:'),
+    ]);
+  });
+
+  it('accepts a Lambda Managed Instances function and picks the flavor from its runtime', async () => {
+    lambda.on(GetFunctionConfigurationCommand).resolves(
+      functionConfig('fleet', {
+        Runtime: 'python3.13',
+        CapacityProviderConfig: {
+          LambdaManagedInstancesCapacityProviderConfig: {
+            CapacityProviderArn: 'arn:aws:lambda:eu-west-1:123456789012:capacity-provider:fleet',
+          },
+        },
+      }),
+    );
+
+    const result = await runCli(['deploy', 'fleet', '--region', REGION, ...LOKI_FLAGS, '--yes'], {
+      cwd: work.dir,
+    });
+
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.builds).toEqual([{ arches: ['arm64'], flavors: ['standalone'] }]);
   });
 
   it('in a dry run builds and looks, but publishes and changes nothing', async () => {

@@ -63,13 +63,15 @@ describe('loki-lambda publish', () => {
     expect(result.code).toBe(0);
     const names = lambda.commandCalls(PublishLayerVersionCommand).map((c) => c.args[0].input.LayerName);
     expect(names.sort()).toEqual([
+      'loki-lambda-al2-arm64',
+      'loki-lambda-al2-x86_64',
       'loki-lambda-slim-arm64',
       'loki-lambda-slim-x86_64',
       'loki-lambda-standalone-arm64',
       'loki-lambda-standalone-x86_64',
     ]);
     const document = JSON.parse(result.stdout);
-    expect(document.layers).toHaveLength(4);
+    expect(document.layers).toHaveLength(6);
     expect(document.layers[0]).toMatchObject({ action: 'published', version: 1 });
   });
 

@@ -146,7 +146,7 @@ describe('loki-lambda build (bad input)', () => {
   it.each([
     [['--arch', 'x86'], '--arch must be one of x86_64, arm64; got x86'],
     [['--arch', 'x86_64,amd64'], '--arch must be one of x86_64, arm64; got amd64'],
-    [['--flavor', 'fat'], '--flavor must be one of slim, standalone; got fat'],
+    [['--flavor', 'fat'], '--flavor must be one of slim, standalone, al2; got fat'],
   ])('exits with the usage code for %j and says what to use', async (args, message) => {
     const io = captureIo(work);
 
