@@ -3,8 +3,11 @@
  * Telemetry API, SnapStart, and telemetry it cannot make sense of. Each test runs the built extension
  * under the Lambda emulator and checks what reached the Loki receiver and what the extension did.
  */
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
+import { bundledExtensionPath, lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import type { LambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
@@ -292,4 +295,46 @@ describe('Lambda Managed Instances', () => {
     }
     expect(emulator.deliveries().every((d) => d.ok)).toBe(true);
   }, 90_000);
+});
+
+describe('an unexpected error that escapes everything (uncaughtException, unhandledRejection)', () => {
+  it('is reported once; the extension then answers every event, ends no invocation early and exits cleanly', async () => {
+    // Preloaded into the extension's process: a throw and a rejection nobody catches, a while after start.
+    const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-fault-'));
+    const fault = join(dir, 'fault.cjs');
+    await writeFile(
+      fault,
+      "setTimeout(() => { throw new Error('injected failure'); }, 1500);\n" +
+        "setTimeout(() => { Promise.reject(new Error('injected rejection')); }, 1600);\n",
+    );
+    receiver = await startLokiReceiver();
+    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }), {
+      args: ['--require', fault, await bundledExtensionPath()],
+      // The injected timers must run whenever they are due, also between invocations.
+      freeze: false,
+    });
+
+    const during = await emulator.invoke({
+      logs: ['spans the failure'],
+      durationMs: 2_500,
+      timeoutMs: 20_000,
+    });
+    const after = [];
+    for (let i = 0; i < 3; i++) after.push(await emulator.invoke({ durationMs: 20, timeoutMs: 20_000 }));
+    const shutdown = await emulator.shutdown();
+
+    const reported = emulator
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('unexpected error'));
+    expect(reported).toEqual([
+      'loki-lambda: unexpected error, logs are no longer shipped; the function runs normally: Error: injected failure',
+    ]);
+    for (const result of [during, ...after]) {
+      expect(result).toMatchObject({ timedOut: false, extensionExited: false });
+      expect(result.nextCalledAtMs).toBeDefined();
+    }
+    expect(emulator.environmentError()).toBeUndefined();
+    expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
+  }, 60_000);
 });
