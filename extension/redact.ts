@@ -71,8 +71,6 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
       headChars: prefixes ? Math.min(text.length, SECRET_PREFIX_MIN_CHARS) : text.length,
       prefixes,
     });
-    // Longest first, so that a secret containing another is masked whole.
-    forms = forms.sort((a, b) => b.text.length - a.text.length);
   };
   const addSecret = (value: string | undefined, prefixes = true): void => {
     if (value === undefined) return;
@@ -80,10 +78,15 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
     for (const form of encodedForms(value.trim())) addForm(form, prefixes);
   };
   const maskSecrets = (text: string): string => {
-    let result = text;
-    for (const form of forms) result = maskForm(result, form);
-    for (const form of forms) result = maskTrailingStart(result, form);
-    return result;
+    if (forms.length === 0) return text;
+    // Spans of every form first, merged: two forms sharing a start (a token and its URL-encoded
+    // form) are masked as far as either goes.
+    const spans: Array<readonly [number, number]> = [];
+    for (const form of forms) {
+      spansOf(text, form, spans);
+      trailingSpan(text, form, spans);
+    }
+    return maskSpans(text, spans);
   };
   const redactor: Redactor = {
     addSecret: (value) => addSecret(value),
@@ -158,29 +161,42 @@ function encodedForms(value: string): string[] {
   return [...new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1)])];
 }
 
-/** Masks every run that starts with the form's head and goes on as the form does (the whole form or a cut start). */
-function maskForm(text: string, form: SecretForm): string {
+/** Every run that starts with the form's head and goes on as the form does (the whole form or a cut start). */
+function spansOf(text: string, form: SecretForm, spans: Array<readonly [number, number]>): void {
   const head = form.text.slice(0, form.headChars);
-  let at = text.indexOf(head);
-  if (at < 0) return text;
-  let result = '';
-  let from = 0;
-  while (at >= 0) {
+  for (let at = text.indexOf(head); at >= 0; ) {
     let end = at + head.length;
     while (end < text.length && end - at < form.text.length && text[end] === form.text[end - at]) end++;
-    result += `${text.slice(from, at)}${MASK}`;
-    from = end;
+    spans.push([at, end]);
     at = text.indexOf(head, end);
   }
-  return result + text.slice(from);
 }
 
 /** A text that ends with the first few characters of a secret (cut there) loses them. */
-function maskTrailingStart(text: string, form: SecretForm): string {
-  if (!form.prefixes) return text;
-  const longest = Math.min(form.headChars - 1, text.length);
-  for (let chars = longest; chars >= TRAILING_PREFIX_MIN_CHARS; chars--) {
-    if (text.endsWith(form.text.slice(0, chars))) return `${text.slice(0, -chars)}${MASK}`;
+function trailingSpan(text: string, form: SecretForm, spans: Array<readonly [number, number]>): void {
+  if (!form.prefixes) return;
+  for (let chars = Math.min(form.headChars - 1, text.length); chars >= TRAILING_PREFIX_MIN_CHARS; chars--) {
+    if (text.endsWith(form.text.slice(0, chars))) {
+      spans.push([text.length - chars, text.length]);
+      return;
+    }
   }
-  return text;
+}
+
+/** Replaces each run of overlapping or touching spans by one MASK. */
+function maskSpans(text: string, spans: Array<readonly [number, number]>): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a[0] - b[0]);
+  let result = '';
+  let from = 0;
+  let [start, end] = spans[0] as readonly [number, number];
+  for (const [nextStart, nextEnd] of spans.slice(1)) {
+    if (nextStart <= end) end = Math.max(end, nextEnd);
+    else {
+      result += `${text.slice(from, start)}${MASK}`;
+      from = end;
+      [start, end] = [nextStart, nextEnd];
+    }
+  }
+  return `${result}${text.slice(from, start)}${MASK}${text.slice(end)}`;
 }

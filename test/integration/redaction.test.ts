@@ -281,8 +281,8 @@ describe("the extension's log lines never hold a secret", () => {
     expect(leaked(emulator.output())).toEqual([]);
   });
 
-  it('when the basic-auth header is echoed', async () => {
-    const gateway = await receiver({ auth: { bearerToken: 'other' }, echoAuthorization: {} });
+  it('when the basic-auth header is echoed, cut after a few characters of its base64', async () => {
+    const gateway = await receiver({ auth: { bearerToken: 'other' }, echoAuthorization: { chars: 25 } });
     emulator = await startBundledExtension(
       lokiEnv(gateway.url, { LOKI_USERNAME: USERNAME, LOKI_PASSWORD: PASSWORD }),
     );

@@ -1,8 +1,10 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { describeConfigProblems, parseConfig } from '../../extension/config.js';
 import { createLogger } from '../../extension/logger.js';
 import { pushWithRetry } from '../../extension/loki-push.js';
 import { createRedactor, MASK, redactPatterns, redactUrl } from '../../extension/redact.js';
+import { redactingStream, withoutOptionValues } from '../../src/redacting-io.js';
 
 const TOKEN = 'glc_eyJrIjoiOTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTk5OTkiLCJuIjoic2VjcmV0In0=';
 const PASSWORD = 'S3cret-Pa55word!';
@@ -136,5 +138,36 @@ describe("the extension's configuration error line", () => {
     const line = describeConfigProblems(parsed.ok ? [] : parsed.problems);
     expect(line).toContain('LOKI_ENDPOINT_URL must be an http:// or https:// URL');
     expect(line).not.toContain('S3CRET');
+  });
+});
+
+describe("the CLI's redacting streams", () => {
+  it('mask every write, keep the terminal properties, and survive a spinner that replaces write', () => {
+    const written: string[] = [];
+    const target = Object.assign(
+      new Writable({
+        write(chunk, _encoding, done) {
+          written.push(String(chunk));
+          done();
+        },
+      }),
+      { isTTY: true, columns: 80 },
+    );
+    const stream = redactingStream(target, createRedactor([TOKEN]));
+    const original = stream.write;
+    // What a spinner does: hook write, call the previous one.
+    stream.write = ((chunk: string) => original(`[hooked] ${chunk}`)) as typeof stream.write;
+
+    stream.write(`token ${TOKEN}\n`);
+
+    expect(stream.isTTY).toBe(true);
+    expect(stream.columns).toBe(80);
+    expect(written).toEqual([`[hooked] token ${MASK}\n`]);
+  });
+
+  it("drop a mistyped option's value from commander's error", () => {
+    expect(withoutOptionValues(`error: unknown option '--bearer-tokn=${TOKEN}'`)).toBe(
+      "error: unknown option '--bearer-tokn'",
+    );
   });
 });
