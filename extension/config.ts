@@ -1,5 +1,11 @@
 import { isValidLabelName, RESERVED_LABEL_NAMES } from './labels.js';
 import {
+  parseParameterRef,
+  parseSecretArnRef,
+  type SecretCredential,
+  type SecretRef,
+} from './secret-refs.js';
+import {
   ENV_VARS,
   type FlushStrategy,
   type LogType,
@@ -7,6 +13,7 @@ import {
   MAX_BUFFER_BYTES_MAX,
   MAX_BUFFER_BYTES_MIN,
   readSettings,
+  type SettingValues,
 } from './settings.js';
 
 // Kept here for the modules that read the parsed configuration; the table is settings.ts.
@@ -37,7 +44,10 @@ export interface ExtensionConfig {
   readonly pushUrl: string;
   readonly application: string;
   readonly environment: string;
+  /** The credentials given in the environment; `none` while `secretCredential` is still to be read. */
   readonly auth: LokiAuth;
+  /** The bearer token or password kept in Secrets Manager / Parameter Store, read at start. */
+  readonly secretCredential: SecretCredential | undefined;
   readonly tenantId: string | undefined;
   /** Extra labels in the order given, names validated. */
   readonly extraLabels: ReadonlyArray<readonly [string, string]>;
@@ -104,7 +114,7 @@ export function parseConfig(env: Env, context: FunctionContext = {}): ConfigResu
   const pushUrl = parsePushUrl(values.endpointUrl ?? '', problems);
   const application = labelValue(ENV_VARS.application, values.application ?? '', problems);
   const environment = labelValue(ENV_VARS.environment, values.environment ?? '', problems);
-  const auth = parseAuth(values.bearerToken, values.username, values.password, problems);
+  const { auth, secretCredential } = parseAuthSources(values, problems);
   const tenantId = values.tenantId;
   if (
     tenantId !== undefined &&
@@ -130,6 +140,7 @@ export function parseConfig(env: Env, context: FunctionContext = {}): ConfigResu
       application,
       environment,
       auth,
+      secretCredential,
       tenantId,
       extraLabels,
       flushStrategy,
@@ -216,6 +227,75 @@ export function parseAuth(
   if (token !== undefined) return { kind: 'bearer', token };
   if (username !== undefined && password !== undefined) return { kind: 'basic', username, password };
   return { kind: 'none' };
+}
+
+interface AuthSources {
+  readonly auth: LokiAuth;
+  readonly secretCredential: SecretCredential | undefined;
+}
+
+/**
+ * The auth rules, with each secret from exactly one source: the variable itself, a Secrets Manager
+ * ARN or an SSM parameter name (issue 15). A secret kept in AWS is read by the extension at start.
+ */
+function parseAuthSources(values: SettingValues, problems: string[]): AuthSources {
+  const failed: AuthSources = { auth: { kind: 'none' }, secretCredential: undefined };
+  const token = oneSource(
+    [ENV_VARS.bearerToken, values.bearerToken],
+    [ENV_VARS.bearerTokenSecretArn, values.bearerTokenSecretArn],
+    [ENV_VARS.bearerTokenSsmName, values.bearerTokenSsmName],
+    problems,
+  );
+  const password = oneSource(
+    [ENV_VARS.password, values.password],
+    [ENV_VARS.passwordSecretArn, values.passwordSecretArn],
+    [ENV_VARS.passwordSsmName, values.passwordSsmName],
+    problems,
+  );
+  if (token === null || password === null) return failed;
+  const before = problems.length;
+  const names = {
+    token: token?.variable ?? ENV_VARS.bearerToken,
+    username: ENV_VARS.username,
+    password: password?.variable ?? ENV_VARS.password,
+  };
+  // The plain rules, with a placeholder where the value is still in AWS.
+  const auth = parseAuth(token?.value, values.username, password?.value, problems, names);
+  if (problems.length > before) return failed;
+  const ref = token?.ref ?? password?.ref;
+  if (ref === undefined) return { auth, secretCredential: undefined };
+  return {
+    auth: { kind: 'none' },
+    secretCredential: { ref, username: token === undefined ? values.username : undefined },
+  };
+}
+
+interface SecretSource {
+  readonly variable: string;
+  readonly value: string;
+  readonly ref: SecretRef | undefined;
+}
+
+/** The one source of a secret; undefined when none is set, null (and a problem) when several are or one is malformed. */
+function oneSource(
+  plain: readonly [string, string | undefined],
+  secretArn: readonly [string, string | undefined],
+  ssmName: readonly [string, string | undefined],
+  problems: string[],
+): SecretSource | undefined | null {
+  const set = [plain, secretArn, ssmName].filter(([, value]) => value !== undefined);
+  if (set.length > 1) {
+    problems.push(`set only one of ${set.map(([variable]) => variable).join(', ')} (one source per secret)`);
+    return null;
+  }
+  const [variable, value] = set[0] ?? [];
+  if (variable === undefined || value === undefined) return undefined;
+  if (variable === plain[0]) return { variable, value, ref: undefined };
+  const ref =
+    variable === secretArn[0]
+      ? parseSecretArnRef(variable, value, problems)
+      : parseParameterRef(variable, value, problems);
+  return ref === undefined ? null : { variable, value, ref };
 }
 
 function parseExtraLabels(

@@ -14,10 +14,12 @@ import {
 import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLastResort } from './last-resort.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
+import { fixedCredentials, type LokiCredentials, SecretCredentials } from './loki-credentials.js';
 import { timingsFrom } from './push-decision.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { RuntimeApiClient, TelemetryUnavailableError } from './runtime-api.js';
+import type { SecretCredential } from './secret-refs.js';
 import { userAgent } from './version.js';
 
 const write = (line: string): void => {
@@ -60,6 +62,11 @@ async function main(): Promise<number> {
   if (configResult.adjusted.length > 0)
     write(`${redactor.redact(describeConfigAdjustments(configResult.adjusted))}\n`);
   const log = createLogger(write, config.debug, redactor);
+  // A credential kept in AWS is read now, in parallel with the function's init; only the first push waits.
+  const credentials =
+    config.secretCredential === undefined
+      ? fixedCredentials(config.auth)
+      : readSecretCredential(config.secretCredential, redactor, log);
   const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
     import('./shipper.js'),
     import('./http-post.js'),
@@ -71,6 +78,7 @@ async function main(): Promise<number> {
   let restored = !snapStart;
   const shipping = runShipper({
     config,
+    credentials,
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'unknown',
     functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
     userAgent: userAgent(process.version),
@@ -131,6 +139,40 @@ function secretsOf(env: NodeJS.ProcessEnv): Redactor {
   const password = env[ENV_VARS.password]?.trim();
   if (username && password) redactor.addBasicAuth(username, password);
   return redactor;
+}
+
+/** Starts reading the credential with the function role's credentials; the AWS SDK loads only here. */
+function readSecretCredential(
+  credential: SecretCredential,
+  redactor: Redactor,
+  log: Logger,
+): LokiCredentials {
+  const env = process.env;
+  // The SDK warns on stderr about Node versions it will stop supporting: not the function's business.
+  env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+  const credentials = new SecretCredentials({
+    credential,
+    loadReader: async () =>
+      (await import('./aws-secret-reader.js')).createAwsSecretReader({
+        region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+        // SnapStart functions get no keys in the environment: the SDK's own chain finds them.
+        credentials:
+          accessKeyId && secretAccessKey
+            ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN }
+            : undefined,
+      }),
+    // Masked from the moment it is known, before any push could echo it.
+    onSecret: (auth) => {
+      if (auth.kind === 'bearer') redactor.addSecret(auth.token);
+      if (auth.kind === 'basic') redactor.addBasicAuth(auth.username, auth.password);
+    },
+    log,
+    now: Date.now,
+  });
+  credentials.start();
+  return credentials;
 }
 
 main().then(

@@ -19,6 +19,8 @@ const GUESSED_SECRET_MIN_CHARS = 8;
 
 /** Variable and parameter names whose values are secrets: *PASSWORD*, *TOKEN*, *SECRET*, *KEY*, ... */
 const SECRET_NAME = /PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SIGNATURE/i;
+/** Names that hold a reference to a secret (an ARN, an SSM parameter name), not the secret: shown. */
+const REFERENCE_NAME = /(?:_ARN|_SSM_NAME)$/i;
 const SECRET_NAME_SOURCE = `[\\w.-]*(?:${SECRET_NAME.source})[\\w.-]*`;
 /** `NAME=value` (env dumps, query strings, flags). */
 const NAME_EQUALS_VALUE = new RegExp(`(${SECRET_NAME_SOURCE}=)([^\\s&;,"'\\\\]+)`, 'gi');
@@ -110,7 +112,12 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
 
 /** True when a variable or parameter with this name holds a secret (by its name). */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name);
+}
+
+/** `NAME=` or `"NAME":"` of a reference such as LOKI_BEARER_TOKEN_SECRET_ARN. */
+function isReference(matchedName: string): boolean {
+  return REFERENCE_NAME.test(/[\w.-]+/.exec(matchedName)?.[0] ?? '');
 }
 
 /** A URL as it may be printed: userinfo and query values masked, a fragment dropped; never a malformed one. */
@@ -130,8 +137,8 @@ export function redactPatterns(text: string): string {
         `${scheme}${userinfo === undefined ? '' : `${MASK}@`}${rest}${query === undefined ? '' : maskQuery(query)}`,
     )
     .replace(BARE_USERINFO, `${MASK}@`)
-    .replace(NAME_EQUALS_VALUE, (_all, name: string) => `${name}${MASK}`)
-    .replace(JSON_NAME_VALUE, (_all, name: string) => `${name}${MASK}`);
+    .replace(NAME_EQUALS_VALUE, (all, name: string) => (isReference(name) ? all : `${name}${MASK}`))
+    .replace(JSON_NAME_VALUE, (all, name: string) => (isReference(name) ? all : `${name}${MASK}`));
 }
 
 function maskQuery(query: string): string {

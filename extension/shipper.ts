@@ -1,4 +1,4 @@
-import { ENV_VARS, type ExtensionConfig, type LogType } from './config.js';
+import { ENV_VARS, type ExtensionConfig, type LogType, type LokiAuth } from './config.js';
 import { DeliveryReport } from './delivery-report.js';
 import { EntryMaker, noticeEntry } from './entries.js';
 import { EntryBuffer } from './entry-buffer.js';
@@ -6,6 +6,7 @@ import { EventLoop } from './event-loop.js';
 import { countBufferDrops, Flusher, MAX_PUSH_BYTES } from './flusher.js';
 import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
+import { type LokiCredentials, pushWithCredentials } from './loki-credentials.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
 import { DEFAULT_TIMINGS, TELEMETRY_SILENCE_MARGIN_MS, type Timings } from './push-decision.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
@@ -29,6 +30,8 @@ function loadEncoder(): Promise<typeof import('./push-encoder.js')> {
 
 export interface ShipperDeps {
   readonly config: ExtensionConfig;
+  /** The credentials of each push: from the environment, or read from Secrets Manager / SSM. */
+  readonly credentials: LokiCredentials;
   readonly functionName: string;
   readonly functionVersion: string | undefined;
   readonly userAgent: string;
@@ -70,7 +73,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
     functionName: deps.functionName,
     extraLabels: config.extraLabels,
   });
-  const headers = pushHeaders(config, deps.userAgent);
+  const headersFor = lastValueCache((auth: LokiAuth) => pushHeaders({ ...config, auth }, deps.userAgent));
   const metadata = { functionVersion: deps.functionVersion };
   // A full batch is at most half the bound: it is pushed while the other half can still fill.
   const batchBytes = Math.min(MAX_PUSH_BYTES, Math.floor(config.maxBufferBytes / 2));
@@ -84,13 +87,15 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
     send: async (entries, deadlineMs, signal) => {
       const { compressPushBody, encodePushRequest } = await loadEncoder();
       const body = compressPushBody(encodePushRequest(entries, labelStrings, metadata));
-      return pushWithRetry(
-        { ...deps, redact: log.redact, backoff },
-        config.pushUrl,
-        headers,
-        body,
-        deadlineMs,
-        signal,
+      return pushWithCredentials(deps.credentials, deadlineMs, (auth) =>
+        pushWithRetry(
+          { ...deps, redact: log.redact, backoff },
+          config.pushUrl,
+          headersFor(auth),
+          body,
+          deadlineMs,
+          signal,
+        ),
       );
     },
     report,
@@ -101,7 +106,12 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   });
   const loop = new EventLoop({
     next: deps.next,
-    push: (deadlineMs) => flusher.push(deadlineMs),
+    push: async (deadlineMs) => {
+      // Credentials read from AWS: only the first push waits for them; without them the logs stay buffered.
+      if ((await deps.credentials.current(deadlineMs)) === undefined)
+        return { sent: 0, rejected: 0, failed: true };
+      return flusher.push(deadlineMs);
+    },
     shorten: (deadlineMs) => flusher.shorten(deadlineMs),
     buffered: () => ({ entries: buffer.length, bytes: buffer.sizeBytes }),
     settings: {
@@ -154,6 +164,19 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   } finally {
     await listener.close();
   }
+}
+
+/** Remembers the result for the last argument: push headers change only when the credentials do. */
+function lastValueCache<A, R>(compute: (arg: A) => R): (arg: A) => R {
+  let lastArg: A | undefined;
+  let lastResult: R | undefined;
+  return (arg) => {
+    if (lastResult === undefined || arg !== lastArg) {
+      lastArg = arg;
+      lastResult = compute(arg);
+    }
+    return lastResult;
+  };
 }
 
 /** Origin and path only: never a query string that could hold a key. */

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BUNDLE_FILE_NAME, bundleExtension, type ExtensionBundle } from './bundle.js';
+import {
+  BUNDLE_FILE_NAME,
+  bundleExtension,
+  type ExtensionBundle,
+  SECRETS_BUNDLE_FILE_NAME,
+} from './bundle.js';
 import { OutDirError } from './errors.js';
 import {
   BUN_BINARY_PATH,
@@ -47,6 +52,8 @@ export interface BuildLayersOptions {
 }
 
 export const SOURCE_MAP_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}.map`;
+export const SECRETS_BUNDLE_PATH = `${PAYLOAD_DIR}/${SECRETS_BUNDLE_FILE_NAME}`;
+export const SECRETS_SOURCE_MAP_PATH = `${SECRETS_BUNDLE_PATH}.map`;
 export const NODE_LICENSE_PATH = `${PAYLOAD_DIR}/node.LICENSE`;
 export const BUN_LICENSE_PATH = `${PAYLOAD_DIR}/bun.LICENSE`;
 
@@ -60,6 +67,8 @@ export function layerFiles(
     { path: LAUNCHER_PATH, content: Buffer.from(LAUNCHER_SCRIPT), mode: EXECUTABLE_MODE },
     { path: BUNDLE_PATH, content: bundle.code, mode: FILE_MODE },
     { path: SOURCE_MAP_PATH, content: bundle.sourceMap, mode: FILE_MODE },
+    { path: SECRETS_BUNDLE_PATH, content: bundle.secretsReader.code, mode: FILE_MODE },
+    { path: SECRETS_SOURCE_MAP_PATH, content: bundle.secretsReader.sourceMap, mode: FILE_MODE },
   ];
   if (node) {
     files.push({ path: NODE_BINARY_PATH, content: node.binary, mode: EXECUTABLE_MODE });

@@ -123,6 +123,7 @@ describe('loki-lambda build (all four zips)', () => {
         'loki-lambda/index.cjs.map 644',
       ];
       if (l.flavor === 'standalone') expected.push('loki-lambda/node 755', 'loki-lambda/node.LICENSE 644');
+      expected.push('loki-lambda/secrets.cjs 644', 'loki-lambda/secrets.cjs.map 644');
       expect(entries, l.path).toEqual(expected);
     }
   });

@@ -5,18 +5,19 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUNDLE_FILE_NAME, bundleExtension } from '../../src/layer/bundle.js';
+import { BUNDLE_FILE_NAME, bundleExtension, SECRETS_BUNDLE_FILE_NAME } from '../../src/layer/bundle.js';
 import { type EmulatorOptions, type LambdaEmulator, startLambdaEmulator } from './lambda-emulator.js';
 
 let bundlePath: Promise<string> | undefined;
 
-/** Bundles extension/main.ts once per test worker, exactly as `loki-lambda build` does. */
+/** Bundles extension/main.ts (and the secret reader beside it) once per test worker, as `loki-lambda build` does. */
 export function bundledExtensionPath(): Promise<string> {
   bundlePath ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-bundle-'));
     const bundle = await bundleExtension();
     const file = join(dir, BUNDLE_FILE_NAME);
     await writeFile(file, bundle.code);
+    await writeFile(join(dir, SECRETS_BUNDLE_FILE_NAME), bundle.secretsReader.code);
     return file;
   })();
   return bundlePath;

@@ -108,6 +108,8 @@ export interface LokiReceiver {
   inject(fault: LokiFault): Promise<void>;
   /** Forgets queued per-request faults (does not bring a `down` receiver up). */
   clearFaults(): void;
+  /** Changes the credentials the gateway demands from now on (a rotated secret); undefined: none. */
+  setAuth(auth: LokiReceiverOptions['auth']): void;
   /** The tail websockets: what was asked, and faults of their own. */
   readonly tails: TailControl;
   close(): Promise<void>;
@@ -190,7 +192,7 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
     options.ingestionRateLimit === undefined
       ? undefined
       : new IngestionRateLimiter(options.ingestionRateLimit);
-  const expectedAuth = options.auth === undefined ? undefined : expectedAuthorization(options.auth);
+  let expectedAuth = options.auth === undefined ? undefined : expectedAuthorization(options.auth);
   const tailHub = new TailHub(store, now);
   const faults = new FaultQueue();
   const records: PushRecord[] = [];
@@ -532,6 +534,9 @@ export async function startLokiReceiver(options: LokiReceiverOptions = {}): Prom
       }
     },
     clearFaults: () => faults.clear(),
+    setAuth(auth) {
+      expectedAuth = auth === undefined ? undefined : expectedAuthorization(auth);
+    },
     tails: {
       requests: () => tailHub.requests(),
       get openCount() {

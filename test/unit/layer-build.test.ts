@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli.js';
@@ -54,6 +54,10 @@ beforeEach(async () => {
   entry = join(work, 'src', 'extension', 'main.ts');
   await mkdir(join(work, 'src', 'extension'), { recursive: true });
   await writeFile(entry, 'const greeting: string = "hello";\nconsole.log(greeting);\n');
+  await writeFile(
+    join(dirname(entry), 'aws-secret-reader.ts'),
+    'export const reader = (): string => "read";\n',
+  );
 });
 afterEach(async () => {
   await rm(work, { recursive: true, force: true });
@@ -84,6 +88,8 @@ describe('buildLayers', () => {
       'loki-lambda/ 755',
       'loki-lambda/index.cjs 644',
       'loki-lambda/index.cjs.map 644',
+      'loki-lambda/secrets.cjs 644',
+      'loki-lambda/secrets.cjs.map 644',
     ]);
     expect(progress).toEqual([
       'Bundling the extension',

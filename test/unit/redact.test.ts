@@ -98,6 +98,19 @@ describe('redaction', () => {
 
     expect(r.maskSecrets('tok1 hunter2hunter2 true production')).toBe(`${MASK} ${MASK} true production`);
   });
+
+  it('shows references to secrets (an ARN, an SSM parameter name): they are where the secret is, not the secret', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki/token-AbCdEf';
+    const r = createRedactor();
+    r.addEnvironment({ LOKI_BEARER_TOKEN_SECRET_ARN: arn, LOKI_PASSWORD_SSM_NAME: '/loki/password' }, []);
+
+    expect(r.redact(`LOKI_BEARER_TOKEN_SECRET_ARN=${arn} LOKI_PASSWORD_SSM_NAME=/loki/password`)).toBe(
+      `LOKI_BEARER_TOKEN_SECRET_ARN=${arn} LOKI_PASSWORD_SSM_NAME=/loki/password`,
+    );
+    expect(r.redact(JSON.stringify({ LOKI_BEARER_TOKEN_SECRET_ARN: arn, LOKI_BEARER_TOKEN: 'x' }))).toBe(
+      JSON.stringify({ LOKI_BEARER_TOKEN_SECRET_ARN: arn, LOKI_BEARER_TOKEN: MASK }),
+    );
+  });
 });
 
 describe("the extension's log lines", () => {
