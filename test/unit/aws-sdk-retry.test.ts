@@ -6,7 +6,8 @@ import {
   LambdaClient,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AWS_MAX_ATTEMPTS, awsRetryDelayMs, awsRetryStrategy } from '../../src/aws/sdk-retry.js';
 import { defaultAwsDeps } from '../../src/cli.js';
 
@@ -32,6 +33,11 @@ const CONFLICT: Answer = {
   body: { message: 'The operation cannot be performed at this time. An update is in progress.' },
 };
 const CONFIGURATION: Answer = { status: 200, body: { FunctionName: 'orders', RevisionId: 'rev-1' } };
+
+// Unit test files share one module graph (isolate: false): undo another file's aws-sdk-client-mock.
+beforeAll(() => {
+  mockClient(LambdaClient).restore();
+});
 
 beforeEach(async () => {
   requests = [];
