@@ -27,7 +27,7 @@ export const PUSH_PATH = '/loki/api/v1/push';
  */
 export const MEMORY_DIVISOR_BUFFER_DEFAULT = 16;
 export const MEMORY_DIVISOR_BUFFER_MAX = 8;
-/** Loki's defaults: at most 15 label names per stream, 2,048 characters per label value, 1,024 per name. */
+/** Loki's defaults: at most 15 label names per stream, 2,048 bytes (UTF-8) per label value, 1,024 per name. */
 export const MAX_LABELS_PER_STREAM = 15;
 export const MAX_LABEL_VALUE_LENGTH = 2048;
 export const MAX_LABEL_NAME_LENGTH = 1024;
@@ -189,11 +189,19 @@ function parsePushUrl(raw: string, problems: string[]): string {
 }
 
 function labelValue(name: string, value: string, problems: string[]): string {
-  if (value.length > MAX_LABEL_VALUE_LENGTH) {
-    problems.push(`${name} must be at most ${MAX_LABEL_VALUE_LENGTH} characters (Loki's limit)`);
+  if (utf8Bytes(value) > MAX_LABEL_VALUE_LENGTH) {
+    problems.push(`${name} must be at most ${MAX_LABEL_VALUE_LENGTH} bytes in UTF-8 (Loki's limit)`);
   }
   return value;
 }
+
+/** Loki counts label lengths in bytes: `é` is two. */
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** What Node (and HTTP) allows in a header value that is a token: visible ASCII, no space. */
+const HEADER_TOKEN_PATTERN = /^[\x21-\x7e]+$/;
 
 /** How the auth settings are named in problems: the variables, or a command's own flags. */
 export interface AuthSettingNames {
@@ -222,6 +230,13 @@ export function parseAuth(
   }
   if (token !== undefined && username !== undefined) {
     problems.push(`set either ${names.token} or ${names.username}/${names.password}, not both`);
+    return { kind: 'none' };
+  }
+  if (token !== undefined && !HEADER_TOKEN_PATTERN.test(token)) {
+    // Never the value: a cut or shown token is a leak. Pushing it would fail at every attempt.
+    problems.push(
+      `${names.token} contains a character that cannot be sent in an HTTP header (a space, a control character or a non-ASCII one such as an invisible zero-width space pasted with it); set it again without it`,
+    );
     return { kind: 'none' };
   }
   if (token !== undefined) return { kind: 'bearer', token };
@@ -323,9 +338,9 @@ function parseExtraLabels(
       );
     } else if (value === '') {
       problems.push(`${ENV_VARS.extraLabels}: label "${name}" has an empty value`);
-    } else if (value.length > MAX_LABEL_VALUE_LENGTH) {
+    } else if (utf8Bytes(value) > MAX_LABEL_VALUE_LENGTH) {
       problems.push(
-        `${ENV_VARS.extraLabels}: the value of "${name}" must be at most ${MAX_LABEL_VALUE_LENGTH} characters`,
+        `${ENV_VARS.extraLabels}: the value of "${name}" must be at most ${MAX_LABEL_VALUE_LENGTH} bytes in UTF-8`,
       );
     }
     seen.add(name);

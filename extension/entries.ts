@@ -21,10 +21,23 @@ export interface LogEntry {
 /** Loki's default max_line_size: longer lines are truncated here, with a marker, rather than rejected there. */
 export const MAX_LINE_BYTES = 256 * 1024;
 const NANOS_PER_MS = 1_000_000;
+/** An event dated later than this past our clock is stamped with our clock: one must not drag a stream ahead. */
+const FUTURE_TOLERANCE_MS = 1_000;
+/**
+ * An event this far behind its stream's last stamp starts the stream over at its own time instead of
+ * being moved forward (Loki takes entries up to 10 minutes in its future: a clamp stays within that).
+ */
+const MAX_CLAMP_MS = 10 * 60 * 1000;
 
 /**
  * Turns Telemetry events into log entries. Holds the little state that needs: the request in
  * progress (text-format function lines carry no request id) and the last timestamp per stream.
+ *
+ * Timestamps of one stream only increase, by at least a nanosecond, so Loki never merges two lines
+ * (it drops an entry equal in stream, timestamp and line to one it has): an event dated before the
+ * previous one is stamped just after it, whatever the clock did. Each sandbox starts every
+ * millisecond at its own random nanosecond offset, so two sandboxes writing the same line in the
+ * same millisecond to the same stream do not collide either (one chance in a million per pair).
  */
 export class EntryMaker {
   private currentRequestId: string | undefined;
@@ -42,6 +55,8 @@ export class EntryMaker {
      * invocations run one at a time, wrong where they overlap (Lambda Managed Instances).
      */
     private readonly attributeToCurrentRequest = true,
+    /** This sandbox's nanosecond offset within a millisecond, 0..999,999 (random per sandbox). */
+    private readonly sandboxNanos = 0,
   ) {}
 
   /** Returns the entry for an event, or undefined for an event type that carries no log. */
@@ -67,13 +82,19 @@ export class EntryMaker {
     return { source, timeMs, nanosInMs, line, requestId, sizeBytes: entryCostBytes(line, byteLength(line)) };
   }
 
-  /** Gives entries that share a millisecond increasing nanoseconds, so Loki does not merge equal lines. */
-  private distinctTime(source: Source, timeMs: number): { timeMs: number; nanosInMs: number } {
+  /** A stamp strictly after the stream's previous one (see the class comment). */
+  private distinctTime(source: Source, eventMs: number): { timeMs: number; nanosInMs: number } {
     const last = this.lastTime.get(source);
-    const nanosInMs =
-      last !== undefined && last.timeMs === timeMs ? Math.min(last.nanosInMs + 1, NANOS_PER_MS - 1) : 0;
-    const time = { timeMs, nanosInMs };
-    if (last === undefined || timeMs >= last.timeMs) this.lastTime.set(source, time);
+    const timeMs = Math.min(eventMs, this.now() + FUTURE_TOLERANCE_MS);
+    let time: { timeMs: number; nanosInMs: number };
+    if (last === undefined || timeMs > last.timeMs || timeMs < last.timeMs - MAX_CLAMP_MS) {
+      time = { timeMs, nanosInMs: this.sandboxNanos };
+    } else if (last.nanosInMs + 1 < NANOS_PER_MS) {
+      time = { timeMs: last.timeMs, nanosInMs: last.nanosInMs + 1 };
+    } else {
+      time = { timeMs: last.timeMs + 1, nanosInMs: 0 };
+    }
+    this.lastTime.set(source, time);
     return time;
   }
 }

@@ -65,7 +65,9 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
   const buffer = new EntryBuffer(config.maxBufferBytes);
   const report = new DeliveryReport(log, `${ENV_VARS.maxBufferBytes}=${config.maxBufferBytes}`);
   // Managed Instances run invocations at once: a line without a request id belongs to no known one.
-  const maker = new EntryMaker(now, () => report.truncated(1), !managedInstances);
+  // Each sandbox stamps from its own nanosecond offset: concurrent sandboxes never merge equal lines.
+  const sandboxNanos = Math.floor(deps.random() * 1_000_000);
+  const maker = new EntryMaker(now, () => report.truncated(1), !managedInstances, sandboxNanos);
   const shipped = new Set<string>(config.logTypes);
   const labelStrings = streamLabelStrings({
     application: config.application,

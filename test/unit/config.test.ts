@@ -133,6 +133,26 @@ describe('parseConfig', () => {
       'LOKI_LOG_TYPES must be a comma-separated list',
     ],
     ['a bad tenant id', { LOKI_TENANT_ID: 'a b' }, 'LOKI_TENANT_ID must be 1 to 150 characters'],
+    [
+      'a token ending in a zero-width space',
+      { LOKI_BEARER_TOKEN: 'glc_abc123\u200b' },
+      'LOKI_BEARER_TOKEN contains a character that cannot be sent in an HTTP header',
+    ],
+    [
+      'a token with a space inside',
+      { LOKI_BEARER_TOKEN: 'glc_abc 123' },
+      'LOKI_BEARER_TOKEN contains a character that cannot be sent in an HTTP header',
+    ],
+    [
+      'a label value within 2,048 characters but over 2,048 bytes',
+      { LOKI_APPLICATION_LABEL: '\u00e9'.repeat(1500) },
+      'LOKI_APPLICATION_LABEL must be at most 2048 bytes in UTF-8',
+    ],
+    [
+      'an extra label value over 2,048 bytes',
+      { LOKI_EXTRA_LABELS: `team,${'\u00e9'.repeat(1025)}` },
+      'the value of "team" must be at most 2048 bytes in UTF-8',
+    ],
     ['a bad debug flag', { LOKI_DEBUG: 'maybe' }, 'LOKI_DEBUG must be true or false'],
   ])('rejects %s with a message naming the variable', (_case, override, message) => {
     expect(problemsOf({ ...minimal, ...override }).join('\n')).toContain(message);

@@ -6,7 +6,7 @@ const T = '2026-11-26T10:00:00.123Z';
 const T_MS = Date.parse(T);
 
 function make(events: TelemetryEvent[]) {
-  const maker = new EntryMaker(() => 0);
+  const maker = new EntryMaker(() => T_MS);
   return events.map((event) => maker.make(event));
 }
 
@@ -119,7 +119,66 @@ describe('EntryMaker', () => {
     ]);
 
     expect(entries[0]).toBeUndefined();
-    expect(entries[1]).toMatchObject({ line: 'REPORT RequestId: ', timeMs: 0 });
+    expect(entries[1]).toMatchObject({ line: 'REPORT RequestId: ', timeMs: T_MS });
+  });
+
+  it('after an event dated two minutes ahead, equal lines at the right time stay distinct (never merged by Loki)', () => {
+    const maker = new EntryMaker(() => T_MS);
+    const future = new Date(T_MS + 120_000).toISOString();
+    const stamps = [
+      { time: future, type: 'function', record: 'clock jumped' },
+      { time: T, type: 'function', record: 'same' },
+      { time: T, type: 'function', record: 'same' },
+      { time: T, type: 'function', record: 'same' },
+    ].map((event) => maker.make(event));
+
+    const keys = stamps.map((e) => `${e?.timeMs}.${e?.nanosInMs} ${e?.line}`);
+    expect(new Set(keys).size).toBe(4);
+    // Never later than our own clock allows, and never going back.
+    const ns = stamps.map((e) => (e?.timeMs ?? 0) * 1e6 + (e?.nanosInMs ?? 0));
+    expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    expect(Math.max(...stamps.map((e) => e?.timeMs ?? 0))).toBeLessThanOrEqual(T_MS + 1_000);
+  });
+
+  it('keeps a stream monotonic when the clock goes back, carrying into the next millisecond', () => {
+    const maker = new EntryMaker(
+      () => T_MS,
+      () => {},
+      true,
+      999_999,
+    );
+    const before = new Date(T_MS - 5).toISOString();
+    const stamps = [
+      maker.make({ time: T, type: 'function', record: 'x' }),
+      maker.make({ time: T, type: 'function', record: 'x' }),
+      maker.make({ time: before, type: 'function', record: 'x' }),
+    ].map((e) => [e?.timeMs, e?.nanosInMs]);
+
+    expect(stamps).toEqual([
+      [T_MS, 999_999],
+      [T_MS + 1, 0],
+      [T_MS + 1, 1],
+    ]);
+  });
+
+  it('two sandboxes writing the same line in the same millisecond give different timestamps', () => {
+    const sandboxA = new EntryMaker(
+      () => T_MS,
+      () => {},
+      true,
+      123_456,
+    );
+    const sandboxB = new EntryMaker(
+      () => T_MS,
+      () => {},
+      true,
+      654_321,
+    );
+    const event = { time: T, type: 'function', record: 'Processing SQS message' };
+
+    const [a, b] = [sandboxA.make(event), sandboxB.make(event)];
+
+    expect([a?.timeMs, a?.nanosInMs]).not.toEqual([b?.timeMs, b?.nanosInMs]);
   });
 
   it('replaces lone surrogates so the line is valid UTF-8', () => {
