@@ -191,8 +191,12 @@ export function planUpgrade(fn: FunctionSnapshot, layer: LayerTarget, isOurs: Is
   const base = { functionName: fn.name, runtime: fn.runtime, architecture: fn.architecture };
   if (!fn.layers.some(isOurs)) return { ...finish(base, fn, fn.layers, fn.env, []), note: 'not-attached' };
   const refusals: Refusal[] = [];
-  // No current version runs there (glibc 2.26): say so rather than move it to a layer that fails.
-  if (fn.runtime !== undefined && (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime)) {
+  // Only the al2 flavor runs there (glibc 2.26): say so rather than move it to a layer that fails.
+  if (
+    fn.runtime !== undefined &&
+    (AMAZON_LINUX_2_RUNTIMES as readonly string[]).includes(fn.runtime) &&
+    layer.flavor !== 'al2'
+  ) {
     refusals.push({ kind: 'amazon-linux-2', runtime: fn.runtime });
   }
   if (

@@ -290,7 +290,22 @@ describe('settings already on the function are kept; upgrade (must fix 5)', () =
 });
 
 describe('upgrade refusals', () => {
-  it('refuses an Amazon Linux 2 function that carries the extension instead of moving it', async () => {
+  it('moves an Amazon Linux 2 function that runs the al2 flavor to the new al2 version', async () => {
+    const old = fake.addLayerVersion('loki-lambda-al2-arm64', {
+      description: layerDescription('0.0.9', 'al2', 'arm64'),
+      compatibleArchitectures: ['arm64'],
+    });
+    fake.addFunction('legacy', { runtime: 'python3.9', layers: [old], env: { ...LOKI_ENV } });
+
+    const result = await cli(['upgrade', 'legacy', '--yes']);
+
+    expect(result.code).toBe(0);
+    expect(fake.functions.get('legacy')?.layers).toEqual([
+      fake.layerVersions('loki-lambda-al2-arm64').at(-1)?.arn,
+    ]);
+  });
+
+  it('refuses an Amazon Linux 2 function carrying a flavor that cannot run there instead of moving it', async () => {
     const old = await publishedSlimArm64();
     fake.addFunction('legacy', { runtime: 'nodejs18.x', layers: [old], env: { ...LOKI_ENV } });
 
