@@ -4,13 +4,6 @@
  * reading them takes. Pure: the extension and the CLI share these rules.
  */
 
-export const SECRET_REF_VARS = {
-  bearerTokenSecretArn: 'LOKI_BEARER_TOKEN_SECRET_ARN',
-  passwordSecretArn: 'LOKI_PASSWORD_SECRET_ARN',
-  bearerTokenSsmName: 'LOKI_BEARER_TOKEN_SSM_NAME',
-  passwordSsmName: 'LOKI_PASSWORD_SSM_NAME',
-} as const;
-
 export type SecretStore = 'secretsmanager' | 'ssm';
 
 export interface SecretRef {
