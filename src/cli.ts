@@ -48,6 +48,12 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
       const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
       return new LambdaClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
     },
+    createIamClient: async (region, profile) => {
+      beforeAwsSdk(io);
+      const { IAMClient } = await import('@aws-sdk/client-iam');
+      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
+      return new IAMClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
+    },
     createS3Client: async (region, profile) => {
       beforeAwsSdk(io);
       const { S3Client } = await import('@aws-sdk/client-s3');

@@ -2,6 +2,7 @@ import { bufferLimitsFor, ENV_VARS, parseConfig } from '../../extension/config.j
 import { AMAZON_LINUX_2_RUNTIMES, type Flavor } from '../layer/targets.js';
 import type { FunctionSnapshot, FunctionUpdate } from './functions.js';
 import { EXTENSION_VARIABLES, type GivenSettings, type SettingOrigin } from './loki-env.js';
+import { type SecretAccess, secretAccessFor } from './secret-access.js';
 
 /** Lambda's limits on a function's configuration. */
 export const MAX_LAYERS_PER_FUNCTION = 5;
@@ -69,10 +70,16 @@ export interface FunctionPlan {
   readonly envOrigins: Readonly<Record<string, SettingOrigin>>;
   /** The extension's variables kept as they are on the function, shown so people see what stays. */
   readonly envKeptExtension: readonly string[];
+  /** What the function's role needs to read a Loki credential kept in AWS (shown with the plan). */
+  readonly secretAccess?: SecretAccess | undefined;
   /** Why nothing changes when that is not obvious: upgrade of a function without the extension. */
   readonly note: 'not-attached' | undefined;
   readonly update: FunctionUpdate | undefined;
 }
+
+/** The places a bearer token or a password may come from: exactly one each (extension/config.ts). */
+const TOKEN_SOURCES = [ENV_VARS.bearerToken, ENV_VARS.bearerTokenSecretArn, ENV_VARS.bearerTokenSsmName];
+const PASSWORD_SOURCES = [ENV_VARS.password, ENV_VARS.passwordSecretArn, ENV_VARS.passwordSsmName];
 
 /** Compact JSON of the variables, in UTF-8 bytes: what Lambda compares with 4 KB. */
 export function envSizeBytes(vars: Readonly<Record<string, string>>): number {
@@ -133,14 +140,16 @@ export function planAttach(
     refusals.push({ kind: 'too-many-layers', count: layersAfter.length });
 
   const envAfter: Record<string, string> = { ...fn.env };
-  // Switching authentication: the other method's variables would make the configuration invalid.
-  if (given.env[ENV_VARS.bearerToken] !== undefined) {
-    delete envAfter[ENV_VARS.username];
-    delete envAfter[ENV_VARS.password];
-  }
-  if (given.env[ENV_VARS.username] !== undefined || given.env[ENV_VARS.password] !== undefined) {
-    delete envAfter[ENV_VARS.bearerToken];
-  }
+  // Switching authentication, or where a secret comes from (the variable, Secrets Manager, SSM): the
+  // variables given replace the others, which would make the configuration invalid, or leave a
+  // plain-text token behind a reference.
+  const givenAny = (names: readonly string[]) => names.some((name) => given.env[name] !== undefined);
+  const dropUnless = (names: readonly string[]) => {
+    for (const name of names) if (given.env[name] === undefined) delete envAfter[name];
+  };
+  if (givenAny(TOKEN_SOURCES)) dropUnless([...TOKEN_SOURCES, ENV_VARS.username, ...PASSWORD_SOURCES]);
+  if (givenAny([ENV_VARS.username, ...PASSWORD_SOURCES])) dropUnless(TOKEN_SOURCES);
+  if (givenAny(PASSWORD_SOURCES)) dropUnless(PASSWORD_SOURCES);
   for (const [name, value] of Object.entries(given.env)) {
     if (name.startsWith(LOKI_ENV_PREFIX)) envAfter[name] = value;
   }
@@ -271,6 +280,7 @@ function finish(
     envKeptExtension: EXTENSION_VARIABLES.filter(
       (name) => envAfter[name] !== undefined && fn.env[name] === envAfter[name],
     ),
+    secretAccess: secretAccessFor(envAfter, fn.arn, fn.role),
     note: undefined,
     update:
       refusals.length === 0 && changed

@@ -1,3 +1,4 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { LayerBuilder } from '../layer/builder.js';
@@ -11,6 +12,8 @@ import type { WaiterTiming } from './waiter-timing.js';
 export interface AwsDeps {
   readonly createLambdaClient: (region: string, profile: string | undefined) => Promise<LambdaClient>;
   readonly createS3Client: (region: string, profile: string | undefined) => Promise<S3Client>;
+  /** For --check-permissions (iam:SimulatePrincipalPolicy); absent, the check says it cannot tell. */
+  readonly createIamClient?: (region: string, profile: string | undefined) => Promise<IAMClient>;
   readonly buildLayers: LayerBuilder;
   readonly sleep: (ms: number) => Promise<void>;
   readonly waiter: WaiterTiming;

@@ -1,3 +1,4 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { GetLayerVersionByArnCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor } from '../layer/targets.js';
@@ -72,6 +73,8 @@ export interface AwsContext {
   readonly region: string;
   /** Created on first use: most runs never stage a zip in S3. */
   readonly getS3: () => Promise<S3Client>;
+  /** Created on first use, for --check-permissions; undefined when the deps give no IAM client. */
+  readonly getIam?: () => Promise<IAMClient> | undefined;
   readonly deps: AwsDeps;
   /** Progress for people (stderr): builds, retries, waits. */
   readonly progress: (message: string) => void;

@@ -27,6 +27,8 @@ export interface FunctionSnapshot {
   readonly lastUpdateStatus: string | undefined;
   /** Lambda Managed Instances: the function's capacity provider (the extension adapts at run time). */
   readonly capacityProviderArn?: string | undefined;
+  /** The execution role's ARN: it must be allowed to read a Loki credential kept in AWS. */
+  readonly role?: string | undefined;
 }
 
 /** The UpdateFunctionConfiguration request of a plan: only what changes, guarded by RevisionId. */
@@ -52,6 +54,7 @@ export async function readFunction(lambda: LambdaClient, name: string): Promise<
     lastUpdateStatus: config.LastUpdateStatus,
     capacityProviderArn:
       config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn,
+    role: config.Role,
   };
 }
 

@@ -31,6 +31,7 @@ export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions 
   readonly s3Bucket?: string;
   readonly dryRun?: boolean;
   readonly yes?: boolean;
+  readonly checkPermissions?: boolean;
 }
 
 /** Options shared by attach and deploy: where the layer comes from, what to set, how to apply. */
@@ -45,6 +46,10 @@ export function addAttachOptions(command: Command): Command {
   addGrantOptions(command);
   addLokiOptions(command);
   return command
+    .option(
+      '--check-permissions',
+      "ask IAM (iam:SimulatePrincipalPolicy) whether each function's role may read the Loki credential it points to, before applying",
+    )
     .option('--dry-run', 'show the plan and change nothing (needs no secrets)')
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
 }
@@ -125,5 +130,6 @@ export async function attachCommand(
     settings: given.settings,
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
+    checkPermissions: options.checkPermissions ?? false,
   });
 }

@@ -88,12 +88,17 @@ export async function createContext(
 ): Promise<AwsContext> {
   const lambda = await deps.createLambdaClient(prepared.region, prepared.profile);
   let s3: ReturnType<AwsDeps['createS3Client']> | undefined;
+  let iam: ReturnType<NonNullable<AwsDeps['createIamClient']>> | undefined;
   return {
     lambda,
     region: prepared.region,
     getS3: () => {
       s3 ??= deps.createS3Client(prepared.region, prepared.profile);
       return s3;
+    },
+    getIam: () => {
+      iam ??= deps.createIamClient?.(prepared.region, prepared.profile);
+      return iam;
     },
     deps,
     progress: out.progress,
@@ -221,8 +226,11 @@ export function givenSettingsProblems(settings: GivenSettings): string[] {
   stand(ENV_VARS.endpointUrl, 'https://loki.invalid');
   stand(ENV_VARS.application, 'application');
   stand(ENV_VARS.environment, 'environment');
-  if (env[ENV_VARS.username] !== undefined) stand(ENV_VARS.password, 'password');
-  if (env[ENV_VARS.password] !== undefined) stand(ENV_VARS.username, 'username');
+  // A password may also come from Secrets Manager or SSM: only a username without any source stands in one.
+  const passwordSources = [ENV_VARS.password, ENV_VARS.passwordSecretArn, ENV_VARS.passwordSsmName];
+  if (env[ENV_VARS.username] !== undefined && passwordSources.every((name) => env[name] === undefined))
+    stand(ENV_VARS.password, 'password');
+  if (passwordSources.some((name) => env[name] !== undefined)) stand(ENV_VARS.username, 'username');
   const parsed = parseConfig(env);
   const problems = parsed.ok
     ? []

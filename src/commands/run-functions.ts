@@ -28,6 +28,7 @@ import {
 } from '../aws/functions-workflow.js';
 import { LayerIdentities } from '../aws/layer-identity.js';
 import type { GivenSettings } from '../aws/loki-env.js';
+import { type SimulationVerdict, simulateSecretAccess } from '../aws/secret-access.js';
 import { ExitCode } from '../io.js';
 import { type Arch, type Flavor, LAYER_NAME_DEFAULT, runtimesFor } from '../layer/targets.js';
 import { registerFunctionSecrets } from '../redacting-io.js';
@@ -39,6 +40,7 @@ import {
   renderOutcomeLine,
   renderPlan,
   renderReplanned,
+  renderSimulation,
   renderStalePlan,
   renderSummary,
 } from '../render/functions.js';
@@ -62,6 +64,8 @@ export interface FunctionsRequest {
   readonly settings: GivenSettings;
   readonly dryRun: boolean;
   readonly yes: boolean;
+  /** Ask IAM whether each role may read the Loki credential its function points to (attach, deploy). */
+  readonly checkPermissions?: boolean;
 }
 
 /**
@@ -72,6 +76,7 @@ export interface FunctionsRequest {
 export async function runFunctions(ctx: AwsContext, out: Output, request: FunctionsRequest): Promise<number> {
   const outcomes = new Map<string, FunctionOutcome>();
   const plans = new Map<string, FunctionPlan>();
+  const permissionChecks = new Map<string, SimulationVerdict>();
   const layersJson: unknown[] = [];
   const finish = (exitCode: number, error?: string): number => {
     const list = [...outcomes.values()];
@@ -84,6 +89,9 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
           return {
             ...(plan !== undefined ? planToJson(plan) : { function: outcome.functionName }),
             outcome: outcome.status,
+            ...(permissionChecks.has(outcome.functionName)
+              ? { permissionCheck: permissionChecks.get(outcome.functionName) }
+              : {}),
             ...(outcome.status === 'failed' ? { error: outcome.message } : {}),
           };
         }),
@@ -203,6 +211,8 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     if (plan.status === 'change') pending.push(fn);
   }
 
+  if (request.checkPermissions) await checkSecretAccess(ctx, out, [...plans.values()], permissionChecks);
+
   if (pending.length > 0 && !request.dryRun && !request.yes) {
     const question = `Apply these changes to ${pending.length === 1 ? '1 function' : `${pending.length} functions`}? [y/N] `;
     if (!ctx.deps.interactive) {
@@ -284,6 +294,25 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   }
   if (interrupted.aborted) return stopped();
   return report(out, outcomes, false, finish);
+}
+
+/** --check-permissions: what IAM says about each role and its secret, said before anything is applied. */
+async function checkSecretAccess(
+  ctx: AwsContext,
+  out: Output,
+  plans: readonly FunctionPlan[],
+  verdicts: Map<string, SimulationVerdict>,
+): Promise<void> {
+  for (const plan of plans) {
+    if (plan.secretAccess === undefined || plan.status === 'refused') continue;
+    const iam = await ctx.getIam?.();
+    const verdict: SimulationVerdict =
+      iam === undefined
+        ? { kind: 'unknown', reason: 'no IAM client' }
+        : await simulateSecretAccess(iam, plan.secretAccess);
+    verdicts.set(plan.functionName, verdict);
+    out.human(renderSimulation(plan.functionName, plan.secretAccess, verdict));
+  }
 }
 
 function report(

@@ -9,6 +9,7 @@ import {
 } from '../aws/attach-plan.js';
 import type { StalePlanInfo } from '../aws/functions-workflow.js';
 import { flagOf, isSecretVariable, type SettingOrigin } from '../aws/loki-env.js';
+import { policyDocument, type SecretAccess, type SimulationVerdict } from '../aws/secret-access.js';
 import { SLIM_RUNTIMES } from '../layer/targets.js';
 
 /** A variable's value as it may be shown: secrets masked, and only our LOKI_* values ever shown. */
@@ -50,7 +51,34 @@ export function renderPlan(plan: FunctionPlan): string {
   for (const name of plan.envKeptExtension) {
     lines.push(`    = ${name}  (${describeOrigin(name, 'function')})`);
   }
+  if (plan.secretAccess !== undefined) lines.push(...renderSecretAccess(plan.secretAccess));
   return `${lines.join('\n')}\n`;
+}
+
+/** The IAM statement the function's role needs to read the Loki credential it points to. */
+export function renderSecretAccess(access: SecretAccess): string[] {
+  const role = access.roleName === undefined ? "the function's role" : `the role ${access.roleName}`;
+  return [
+    `  ${role} needs, to read ${access.variable}:`,
+    `    ${access.statement.Action} on ${access.statement.Resource}`,
+    `    (and kms:Decrypt on its KMS key if that is customer-managed); as a policy statement:`,
+    `    ${JSON.stringify(access.statement)}`,
+  ];
+}
+
+/** What IAM said about the role and the secret (--check-permissions), before anything is applied. */
+export function renderSimulation(
+  functionName: string,
+  access: SecretAccess,
+  verdict: SimulationVerdict,
+): string {
+  const role = access.roleName ?? "the function's role";
+  const what = `${access.statement.Action} on ${access.statement.Resource}`;
+  if (verdict.kind === 'allowed') return `${functionName}: IAM says ${role} may ${what}\n`;
+  if (verdict.kind === 'denied') {
+    return `${functionName}: IAM says ${role} may NOT ${what} (${verdict.decision}): add the statement above to the role, or the extension cannot read the credential\n`;
+  }
+  return `${functionName}: could not ask IAM whether ${role} may ${what} (${verdict.reason}); iam:SimulatePrincipalPolicy is needed for --check-permissions\n`;
 }
 
 function renderEnvChange(change: EnvChange, origins: Readonly<Record<string, SettingOrigin>>): string {
@@ -227,6 +255,15 @@ export function planToJson(plan: FunctionPlan): Record<string, unknown> {
       ...(plan.envOrigins[change.name] !== undefined ? { source: plan.envOrigins[change.name] } : {}),
     })),
     kept: plan.envKeptExtension.map((name) => ({ name, source: 'function' })),
+    ...(plan.secretAccess !== undefined
+      ? {
+          iamPolicy: {
+            roleName: plan.secretAccess.roleName ?? null,
+            roleArn: plan.secretAccess.roleArn ?? null,
+            document: policyDocument(plan.secretAccess.statement),
+          },
+        }
+      : {}),
     ...(plan.note !== undefined ? { note: plan.note } : {}),
   };
 }
