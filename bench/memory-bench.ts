@@ -102,8 +102,14 @@ export async function runMemoryBench(options: MemoryBenchOptions): Promise<Bench
     // Loki back: what the bound kept is delivered, with a note of what was dropped.
     await downReceiver.inject({ kind: 'up' });
     const recoveryStartedAt = performance.now();
+    // Until what the bound kept has arrived: several pushes (a batch is at most half the bound).
     let delivered = 0;
-    while (delivered === 0 && performance.now() - recoveryStartedAt < RECOVERY_TIMEOUT_MS) {
+    let previous = -1;
+    while (
+      (delivered === 0 || delivered !== previous) &&
+      performance.now() - recoveryStartedAt < RECOVERY_TIMEOUT_MS
+    ) {
+      previous = delivered;
       await outage.invoke({ durationMs: 1 });
       await sleep(RECOVERY_INVOKE_EVERY_MS);
       delivered = (await downReceiver.counts()).entries;
