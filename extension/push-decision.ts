@@ -88,7 +88,7 @@ export interface DecisionSettings {
 }
 
 /** Beyond the buffering timeout, how long `platform.start` may take to arrive before telemetry counts as not flowing. */
-export const TELEMETRY_SILENCE_MARGIN_MS = 1_000;
+export const TELEMETRY_SILENCE_MARGIN_MS = 2_000;
 
 /** What the decision sees of the world besides its state: the clock and the buffer. */
 export interface Now {
