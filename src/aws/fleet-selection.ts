@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { parseFunctionArn } from './arn.js';
 import { mapWithLimit } from './concurrency.js';
+import { namesMatching } from './name-pattern.js';
 
 /** Which functions of a region a fleet command works on. */
 export interface FleetSelection {
@@ -25,17 +26,6 @@ export interface SelectedFunction {
   readonly arn: string | undefined;
 }
 
-/** Parses `--tag key=value`; each bad one is a problem naming the expected form. */
-export function parseTags(values: readonly string[], problems: string[]): Array<[string, string]> {
-  const tags: Array<[string, string]> = [];
-  for (const value of values) {
-    const at = value.indexOf('=');
-    if (at <= 0) problems.push(`--tag takes key=value (e.g. --tag team=payments); got ${value}`);
-    else tags.push([value.slice(0, at), value.slice(at + 1)]);
-  }
-  return tags;
-}
-
 /** The functions of one region a selection names, each once, with `--exclude-regex` and tags applied. */
 export async function selectRegionFunctions(
   lambda: LambdaClient,
@@ -52,18 +42,25 @@ export async function selectRegionFunctions(
   }
   const listAll = selection.all || selection.pattern !== undefined || selection.names.length === 0;
   if (listAll) {
+    const listed = new Map<string, string | undefined>();
     for await (const page of paginateListFunctions({ client: lambda }, {})) {
       for (const fn of page.Functions ?? []) {
-        if (fn.FunctionName === undefined || selected.has(fn.FunctionName)) continue;
-        if (!selection.all && selection.pattern !== undefined && !selection.pattern.test(fn.FunctionName))
-          continue;
-        selected.set(fn.FunctionName, { name: fn.FunctionName, arn: fn.FunctionArn });
+        if (fn.FunctionName !== undefined) listed.set(fn.FunctionName, fn.FunctionArn);
       }
     }
+    // Under the time limit of name-pattern.ts: a pattern that backtracks exponentially cannot hang us.
+    const matching =
+      selection.all || selection.pattern === undefined
+        ? [...listed.keys()]
+        : namesMatching(selection.pattern, [...listed.keys()]);
+    for (const name of matching) {
+      if (!selected.has(name)) selected.set(name, { name, arn: listed.get(name) });
+    }
   }
-  let functions = [...selected.entries()]
-    .filter(([name]) => selection.exclude === undefined || !selection.exclude.test(name))
-    .map(([, fn]) => fn);
+  const excluded = new Set(
+    selection.exclude === undefined ? [] : namesMatching(selection.exclude, [...selected.keys()]),
+  );
+  let functions = [...selected.entries()].filter(([name]) => !excluded.has(name)).map(([, fn]) => fn);
   if (selection.tags.length > 0) {
     const keep = await mapWithLimit(functions, concurrency, async (fn) => {
       const arn = fn.arn ?? (await arnOf(lambda, fn.name));

@@ -22,8 +22,14 @@ import {
   resolveGivenSettings,
 } from './aws-options.js';
 import { parseFlavors } from './choices.js';
+import {
+  addRolloutOptions,
+  addSelectionOptions,
+  type FleetFlags,
+  fleetOptionsFrom,
+} from './fleet-options.js';
 
-export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions {
+export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerArn?: string;
   readonly layerName?: string;
@@ -45,6 +51,7 @@ export function addAttachOptions(command: Command): Command {
     .option('--s3-bucket <bucket>', 'stage layer zips over 50 MiB in this bucket (same region)');
   addGrantOptions(command);
   addLokiOptions(command);
+  addRolloutOptions(command);
   return command
     .option(
       '--check-permissions',
@@ -66,6 +73,7 @@ export function registerAttachCommand(
     .argument('[functions...]', 'function names or ARNs')
     .option('--functions-regex <regex>', 'also every function in the region whose name matches')
     .option('--layer-arn <arn>', 'attach this layer version (default: build, then publish or reuse one)');
+  addSelectionOptions(command);
   addAttachOptions(command);
   addCommonOptions(command).action(async (functions: string[], options: AttachOptions) => {
     setExitCode(await attachCommand(io, functions, options, deps, 'attach'));
@@ -90,6 +98,7 @@ export async function attachCommand(
       : prepared.file;
   const problems: string[] = [];
   const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
+  const fleet = fleetOptionsFrom(options, problems);
   const flavors = parseFlavors(options.flavor !== undefined ? [options.flavor] : file.flavor, problems);
   if (flavors !== undefined && flavors.length > 1) problems.push('--flavor takes one flavor here');
   const grants = grantsFrom(options, file, problems);
@@ -131,5 +140,6 @@ export async function attachCommand(
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
     checkPermissions: options.checkPermissions ?? false,
+    fleet,
   });
 }

@@ -12,8 +12,14 @@ import {
   parseRegex,
   prepareAws,
 } from './aws-options.js';
+import {
+  addRolloutOptions,
+  addSelectionOptions,
+  type FleetFlags,
+  fleetOptionsFrom,
+} from './fleet-options.js';
 
-interface DetachOptions extends CommonOptions {
+interface DetachOptions extends CommonOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerName?: string;
   readonly dryRun?: boolean;
@@ -36,6 +42,8 @@ export function registerDetachCommand(
     .option('--layer-name <name>', `base name of our layer (default: ${LAYER_NAME_DEFAULT})`)
     .option('--dry-run', 'show the plan and change nothing')
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
+  addSelectionOptions(command);
+  addRolloutOptions(command);
   addCommonOptions(command).action(async (functions: string[], options: DetachOptions) => {
     setExitCode(await detachCommand(io, functions, options, deps));
   });
@@ -53,6 +61,7 @@ async function detachCommand(
   const { file } = prepared;
   const problems: string[] = [];
   const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
+  const fleet = fleetOptionsFrom(options, problems);
   if (problems.length > 0) {
     for (const problem of problems) out.error(problem);
     return ExitCode.usage;
@@ -68,5 +77,6 @@ async function detachCommand(
     settings: NO_SETTINGS,
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
+    fleet,
   });
 }

@@ -5,8 +5,18 @@ import {
   planDetach,
   planUpgrade,
 } from '../aws/attach-plan.js';
+import { mapWithLimit } from '../aws/concurrency.js';
 import { FunctionUpdateFailedError } from '../aws/errors.js';
 import { flavorFor } from '../aws/flavor-choice.js';
+import { selectRegionFunctions } from '../aws/fleet-selection.js';
+import {
+  type FunctionExtras,
+  INSTRUMENTED_TAG,
+  publishFunctionVersion,
+  readFunctionExtras,
+  tagInstrumented,
+  untagInstrumented,
+} from '../aws/function-extras.js';
 import type { FunctionSnapshot } from '../aws/functions.js';
 import {
   type AwsContext,
@@ -34,6 +44,14 @@ import { type Arch, type Flavor, LAYER_NAME_DEFAULT, runtimesFor } from '../laye
 import { registerFunctionSecrets } from '../redacting-io.js';
 import { renderAwsError, renderFunctionReadError } from '../render/aws-errors.js';
 import {
+  CLEAR_PROGRESS_LINE,
+  planNotes,
+  renderPlanNotes,
+  renderPublishedVersion,
+  renderRolloutProgress,
+  renderTagWarning,
+} from '../render/fleet.js';
+import {
   type FunctionOutcome,
   planToJson,
   renderInterrupting,
@@ -52,6 +70,8 @@ import {
   renderToPublish,
   renderWouldPublish,
 } from '../render/publish.js';
+import { VERSION } from '../version.js';
+import { type FleetOptions, NO_FLEET_OPTIONS } from './fleet-options.js';
 
 export interface FunctionsRequest {
   readonly mode: 'attach' | 'detach' | 'upgrade';
@@ -66,6 +86,7 @@ export interface FunctionsRequest {
   readonly yes: boolean;
   /** Ask IAM whether each role may read the Loki credential its function points to (attach, deploy). */
   readonly checkPermissions?: boolean;
+  readonly fleet?: FleetOptions;
 }
 
 /**
@@ -77,6 +98,8 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   const outcomes = new Map<string, FunctionOutcome>();
   const plans = new Map<string, FunctionPlan>();
   const permissionChecks = new Map<string, SimulationVerdict>();
+  const notes = new Map<string, string[]>();
+  const versions = new Map<string, { version: string; alias: string | undefined }>();
   const layersJson: unknown[] = [];
   const finish = (exitCode: number, error?: string): number => {
     const list = [...outcomes.values()];
@@ -88,6 +111,8 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
           const plan = plans.get(outcome.functionName);
           return {
             ...(plan !== undefined ? planToJson(plan) : { function: outcome.functionName }),
+            ...(notes.has(outcome.functionName) ? { notes: notes.get(outcome.functionName) } : {}),
+            ...(versions.has(outcome.functionName) ? { published: versions.get(outcome.functionName) } : {}),
             outcome: outcome.status,
             ...(permissionChecks.has(outcome.functionName)
               ? { permissionCheck: permissionChecks.get(outcome.functionName) }
@@ -111,18 +136,27 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     return finish(ExitCode.failure, renderAwsError(error));
   };
 
-  let names: string[];
+  const fleet = request.fleet ?? NO_FLEET_OPTIONS;
+  const selects =
+    request.names.length > 0 || request.pattern !== undefined || fleet.all || fleet.tags.length > 0;
+  let names: string[] = [];
   try {
-    names = await selectFunctions(ctx, request.names, request.pattern);
+    if (!selects) names = [];
+    else if (fleet.all || fleet.tags.length > 0 || fleet.exclude !== undefined) {
+      const selection = { names: request.names, pattern: request.pattern, ...fleet };
+      names = (await selectRegionFunctions(ctx.lambda, ctx.region, selection, fleet.concurrency)).map(
+        (f) => f.name,
+      );
+    } else names = await selectFunctions(ctx, request.names, request.pattern);
   } catch (error) {
     return fail(error);
   }
   if (names.length === 0) {
-    const message = request.pattern
-      ? `no function matches --functions-regex ${request.pattern.source}`
-      : 'name at least one function, or use --functions-regex';
+    const message = selects
+      ? `no function of ${ctx.region} matches the selection (names, --functions-regex, --tag, --exclude-regex)`
+      : 'name at least one function, or use --functions-regex, --tag or --all';
     out.error(message);
-    return finish(request.pattern ? ExitCode.failure : ExitCode.usage, message);
+    return finish(selects ? ExitCode.failure : ExitCode.usage, message);
   }
 
   const snapshots: FunctionSnapshot[] = [];
@@ -137,6 +171,16 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
         message: renderFunctionReadError(read.error, ctx.region),
       });
   }
+
+  // Tags (who deploys it) and aliases (what a change of $LATEST misses), for the plan's notes and tagging.
+  const extras = new Map<string, FunctionExtras>();
+  await mapWithLimit(snapshots, fleet.concurrency, async (fn) => {
+    try {
+      extras.set(fn.name, await readFunctionExtras(ctx.lambda, fn.arn));
+    } catch {
+      // Without lambda:ListTags / ListAliases the plan has no notes; nothing else depends on them.
+    }
+  });
 
   // Our layer is recognised by what it is: its name, the description publish writes, or its zip.
   const identities = new LayerIdentities(
@@ -205,6 +249,9 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     const plan = planFor(fn);
     plans.set(fn.name, plan);
     out.human(renderPlan(plan));
+    const fnNotes = plan.status === 'change' ? planNotes(extras.get(fn.name)) : [];
+    if (fnNotes.length > 0) notes.set(fn.name, fnNotes);
+    out.human(renderPlanNotes(fnNotes));
     const status =
       plan.status === 'refused' ? 'refused' : plan.status === 'unchanged' ? 'unchanged' : 'planned';
     outcomes.set(fn.name, { functionName: fn.name, status });
@@ -214,7 +261,10 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
   if (request.checkPermissions) await checkSecretAccess(ctx, out, [...plans.values()], permissionChecks);
 
   if (pending.length > 0 && !request.dryRun && !request.yes) {
-    const question = `Apply these changes to ${pending.length === 1 ? '1 function' : `${pending.length} functions`}? [y/N] `;
+    const scope = fleet.all
+      ? ` (selected with --all: every function of ${ctx.region} that needs a change)`
+      : '';
+    const question = `Apply these changes to ${pending.length === 1 ? '1 function' : `${pending.length} functions`}${scope}? [y/N] `;
     if (!ctx.deps.interactive) {
       const message =
         'not applied: pass --yes to apply without a prompt (there is no terminal to ask), or --dry-run to only plan';
@@ -231,13 +281,13 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
 
   const interrupted = ctx.deps.interrupted();
   interrupted.addEventListener('abort', () => out.progress(renderInterrupting()), { once: true });
-  const stopped = (): number => {
+  const stopped = (printed?: ReadonlySet<string>): number => {
     for (const fn of pending) {
       if (outcomes.get(fn.name)?.status === 'planned') {
         outcomes.set(fn.name, { functionName: fn.name, status: 'interrupted' });
       }
     }
-    return report(out, outcomes, false, finish, ExitCode.interrupted);
+    return report(out, outcomes, false, finish, ExitCode.interrupted, printed);
   };
 
   // Confirmed: now publish the versions the changes need (and only those).
@@ -262,8 +312,12 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     }
   }
 
-  for (const fn of pending) {
-    if (interrupted.aborted) break;
+  const printed = new Set<string>();
+  const onTerminal = ctx.deps.interactive && !out.json;
+  let done = 0;
+  let failed = 0;
+  const applyOne = async (fn: FunctionSnapshot): Promise<void> => {
+    if (interrupted.aborted) return;
     const replan = async (snapshot: FunctionSnapshot): Promise<FunctionPlan> => {
       registerFunctionSecrets(out.secrets, snapshot.env);
       await identities.learn(snapshot.layers);
@@ -288,12 +342,41 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
       plans.set(fn.name, result.plan);
       const status = result.applied ? 'updated' : result.plan.status === 'refused' ? 'refused' : 'unchanged';
       outcomes.set(fn.name, { functionName: fn.name, status });
+      if (result.applied) await afterApplied(fn);
     } catch (error) {
       outcomes.set(fn.name, { functionName: fn.name, status: 'failed', message: renderAwsError(error) });
     }
-  }
-  if (interrupted.aborted) return stopped();
-  return report(out, outcomes, false, finish);
+    // Each result as it finishes, under a progress line that is rewritten on a terminal.
+    const outcome = outcomes.get(fn.name);
+    done++;
+    if (outcome?.status === 'failed') failed++;
+    if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
+    if (outcome !== undefined) out.human(renderOutcomeLine(outcome));
+    printed.add(fn.name);
+    if (onTerminal) out.progress(renderRolloutProgress(done, pending.length, failed));
+  };
+  const afterApplied = async (fn: FunctionSnapshot): Promise<void> => {
+    // The tag lets a team find its instrumented functions (status --tag); it is not worth failing for.
+    try {
+      if (request.mode === 'detach') {
+        if (extras.get(fn.name)?.tags[INSTRUMENTED_TAG] !== undefined)
+          await untagInstrumented(ctx.lambda, fn.arn);
+      } else await tagInstrumented(ctx.lambda, fn.arn, VERSION);
+    } catch (error) {
+      out.progress(
+        renderTagWarning(fn.name, request.mode === 'detach' ? 'untag' : 'tag', renderAwsError(error)),
+      );
+    }
+    if (fleet.publishVersion) {
+      const published = await publishFunctionVersion(ctx.lambda, fn.name, fleet.alias);
+      versions.set(fn.name, published);
+      out.human(renderPublishedVersion(fn.name, published.version, published.alias));
+    }
+  };
+  await mapWithLimit(pending, fleet.concurrency, applyOne);
+  if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
+  if (interrupted.aborted) return stopped(printed);
+  return report(out, outcomes, false, finish, undefined, printed);
 }
 
 /** --check-permissions: what IAM says about each role and its secret, said before anything is applied. */
@@ -321,10 +404,12 @@ function report(
   dryRun: boolean,
   finish: (exitCode: number) => number,
   exitCode?: number,
+  printed: ReadonlySet<string> = new Set(),
 ): number {
   const list = [...outcomes.values()];
   out.human('\n');
-  for (const outcome of list) out.human(renderOutcomeLine(outcome));
+  // Results printed as they finished are not repeated.
+  for (const outcome of list) if (!printed.has(outcome.functionName)) out.human(renderOutcomeLine(outcome));
   out.human(renderSummary(list, dryRun));
   const bad = list.some((o) => o.status === 'failed' || o.status === 'refused');
   return finish(exitCode ?? (bad ? ExitCode.failure : ExitCode.ok));

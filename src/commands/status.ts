@@ -16,6 +16,7 @@ import {
 } from '../render/status.js';
 import { parseRegex } from './aws-options.js';
 import { collect, parseChoices } from './choices.js';
+import { parseTags } from './fleet-options.js';
 
 interface StatusOptions {
   readonly region?: string[];
@@ -75,7 +76,6 @@ async function statusCommand(
   const file = loaded.ok ? loaded.values : {};
   const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
   const exclude = parseRegex(options.excludeRegex, problems, '--exclude-regex');
-  const { parseTags } = await import('../aws/fleet-selection.js');
   const tags = parseTags(options.tag ?? [], problems);
   const names = functions.length > 0 ? functions : (file.functions ?? []);
   const regions = resolveRegions({

@@ -16,8 +16,14 @@ import {
   parseRegex,
   prepareAws,
 } from './aws-options.js';
+import {
+  addRolloutOptions,
+  addSelectionOptions,
+  type FleetFlags,
+  fleetOptionsFrom,
+} from './fleet-options.js';
 
-interface UpgradeOptions extends CommonOptions, GrantOptions {
+interface UpgradeOptions extends CommonOptions, GrantOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerName?: string;
   readonly s3Bucket?: string;
@@ -44,6 +50,8 @@ export function registerUpgradeCommand(
   command
     .option('--dry-run', 'show the plan and change nothing')
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
+  addSelectionOptions(command);
+  addRolloutOptions(command);
   addCommonOptions(command).action(async (functions: string[], options: UpgradeOptions) => {
     setExitCode(await upgradeCommand(io, functions, options, deps));
   });
@@ -61,6 +69,7 @@ async function upgradeCommand(
   const { file } = prepared;
   const problems: string[] = [];
   const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
+  const fleet = fleetOptionsFrom(options, problems);
   const grants = grantsFrom(options, file, problems);
   if (problems.length > 0) {
     for (const problem of problems) out.error(problem);
@@ -86,5 +95,6 @@ async function upgradeCommand(
     settings: NO_SETTINGS,
     dryRun: options.dryRun ?? false,
     yes: options.yes ?? false,
+    fleet,
   });
 }

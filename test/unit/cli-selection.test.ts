@@ -105,7 +105,10 @@ describe('attach: which functions, and with what settings', () => {
         return {};
       });
 
-      const result = await attach(['orders', 'payments', 'billing', '--yes', ...json], { interrupt });
+      // One update at a time, so that the interruption falls between two of them.
+      const result = await attach(['orders', 'payments', 'billing', '--yes', '--concurrency', '1', ...json], {
+        interrupt,
+      });
 
       expect(result.code).toBe(130);
       expect(updatedFunctions()).toEqual(['orders']);
