@@ -46,11 +46,9 @@ beforeEach(() => {
   lambda
     .on(GetFunctionConfigurationCommand)
     .callsFake(({ FunctionName }: { FunctionName: string }) => functionConfig(FunctionName));
-  lambda
-    .on(ListTagsCommand)
-    .callsFake(({ Resource }: { Resource: string }) => ({
-      Tags: TAGS[Resource.split(':').at(-1) ?? ''] ?? {},
-    }));
+  lambda.on(ListTagsCommand).callsFake(({ Resource }: { Resource: string }) => ({
+    Tags: TAGS[Resource.split(':').at(-1) ?? ''] ?? {},
+  }));
   lambda.on(ListAliasesCommand).resolves({ Aliases: [] });
   lambda.on(TagResourceCommand).resolves({});
   lambda.on(UntagResourceCommand).resolves({});
