@@ -15,6 +15,8 @@ export interface AwsSecretReaderOptions {
   readonly credentials:
     | { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
     | undefined;
+  /** The CLI's `--profile` (check resolves a reference with the caller's credentials). */
+  readonly profile?: string | undefined;
 }
 
 /** Attempts per read, throttling included (the SDK's standard strategy backs off between them). */
@@ -51,6 +53,7 @@ export function createAwsSecretReader(options: AwsSecretReaderOptions): SecretRe
     region,
     credentials: options.credentials,
     maxAttempts: MAX_ATTEMPTS,
+    ...(options.profile ? { profile: options.profile } : {}),
   });
   const secretsManagerFor = async (region: string) => {
     const sdk = await secretsManagerSdk();

@@ -54,6 +54,11 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
       const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
       return new IAMClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
     },
+    createSecretReader: async (region, profile) => {
+      beforeAwsSdk(io);
+      const { createAwsSecretReader } = await import('../extension/aws-secret-reader.js');
+      return createAwsSecretReader({ region, credentials: undefined, profile });
+    },
     createS3Client: async (region, profile) => {
       beforeAwsSdk(io);
       const { S3Client } = await import('@aws-sdk/client-s3');

@@ -1,6 +1,7 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretReader } from '../../extension/secret-reader.js';
 import type { LayerBuilder } from '../layer/builder.js';
 import type { WaiterTiming } from './waiter-timing.js';
 
@@ -14,6 +15,8 @@ export interface AwsDeps {
   readonly createS3Client: (region: string, profile: string | undefined) => Promise<S3Client>;
   /** For --check-permissions (iam:SimulatePrincipalPolicy); absent, the check says it cannot tell. */
   readonly createIamClient?: (region: string, profile: string | undefined) => Promise<IAMClient>;
+  /** check FUNCTION: reads a Loki credential kept in AWS with the caller's credentials. */
+  readonly createSecretReader?: (region: string, profile: string | undefined) => Promise<SecretReader>;
   readonly buildLayers: LayerBuilder;
   readonly sleep: (ms: number) => Promise<void>;
   readonly waiter: WaiterTiming;

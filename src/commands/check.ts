@@ -9,6 +9,7 @@ import { createOutput } from '../render/output.js';
 import type { LokiOptions } from '../settings.js';
 import { USER_AGENT } from '../version.js';
 import { addCommonOptions, addLokiOptions, type CommonOptions, resolveLokiEnv } from './aws-options.js';
+import type { SecretCheck } from './check-secret.js';
 import { functionNameOf, readFunctionEnv } from './function-settings.js';
 
 /** The `function` label of the test line when no function is named. */
@@ -54,6 +55,7 @@ async function checkCommand(
   let env: Readonly<Record<string, string | undefined>> | undefined;
   let functionMemoryMb: number | undefined;
   let report: CheckReport | undefined;
+  let credential: SecretCheck | undefined;
   if (fn !== undefined) {
     const read = await readFunctionEnv(io, aws, options, fn);
     if (!read.ok) {
@@ -62,6 +64,19 @@ async function checkCommand(
     }
     env = read.env;
     functionMemoryMb = read.memorySizeMb;
+    // A credential kept in AWS: read it as the caller, push with it, and ask IAM about the role.
+    const { renderSecretCheck, resolveSecretReference } = await import('./check-secret.js');
+    const resolution = await resolveSecretReference(io, aws, read.env, read);
+    if (resolution.kind !== 'none') {
+      credential = resolution.check;
+      out.human(renderSecretCheck(credential));
+    }
+    if (resolution.kind === 'resolved') env = resolution.env;
+    if (resolution.kind === 'failed' && !resolution.check.read.ok) {
+      report = settingsFailedReport([
+        `cannot read ${resolution.check.reference} with your credentials (${resolution.check.read.problem})`,
+      ]);
+    }
   } else {
     const loaded = await loadConfigFile(io.cwd, options.config);
     if (!loaded.ok) {
@@ -94,7 +109,11 @@ async function checkCommand(
   }
   if (report === undefined) return ExitCode.failure;
   const subject = fn;
-  if (out.json) out.document(checkReportDocument(subject, report));
-  else out.human(renderCheckReport(subject, report, loki.stdoutIsTty));
+  if (out.json) {
+    out.document({
+      ...(checkReportDocument(subject, report) as Record<string, unknown>),
+      ...(credential !== undefined ? { credential } : {}),
+    });
+  } else out.human(renderCheckReport(subject, report, loki.stdoutIsTty));
   return report.ok ? ExitCode.ok : ExitCode.failure;
 }

@@ -19,6 +19,10 @@ export type FunctionEnvResult =
       readonly region: string;
       /** MemorySize in MB: the extension's limits follow it. */
       readonly memorySizeMb: number | undefined;
+      readonly arn: string;
+      /** The execution role: check says whether it may read a Loki credential kept in AWS. */
+      readonly role: string | undefined;
+      readonly profile: string | undefined;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -46,13 +50,19 @@ export async function readFunctionEnv(
   try {
     // Loaded here: tail and check start without the AWS SDK when they need no function settings.
     const { readFunction } = await import('../aws/functions.js');
-    const lambda = await deps.createLambdaClient(
-      region.region,
-      firstDefined(options.profile, loaded.values.profile),
-    );
+    const profile = firstDefined(options.profile, loaded.values.profile);
+    const lambda = await deps.createLambdaClient(region.region, profile);
     const snapshot = await readFunction(lambda, nameOrArn);
     registerFunctionSecrets(io.secrets, snapshot.env);
-    return { ok: true, env: snapshot.env, region: region.region, memorySizeMb: snapshot.memorySizeMb };
+    return {
+      ok: true,
+      env: snapshot.env,
+      region: region.region,
+      memorySizeMb: snapshot.memorySizeMb,
+      arn: snapshot.arn,
+      role: snapshot.role,
+      profile,
+    };
   } catch (error) {
     return { ok: false, reason: renderAwsError(error) };
   }
