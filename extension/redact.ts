@@ -21,20 +21,22 @@ const GUESSED_SECRET_MIN_CHARS = 8;
 const SECRET_NAME = /PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SIGNATURE/i;
 /** Names that hold a reference to a secret (an ARN, an SSM parameter name), not the secret: shown. */
 const REFERENCE_NAME = /(?:_ARN|_SSM_NAME)$/i;
-const SECRET_NAME_SOURCE = `[\\w.-]*(?:${SECRET_NAME.source})[\\w.-]*`;
+/*
+ * The patterns below run over any text (a 256 KB error body, a long JSON document), so each one is
+ * linear: a match may only start where a run of its characters starts (lookbehind) and every run is
+ * bounded. Whether a name is secret is decided afterwards, in code.
+ */
 /** `NAME=value` (env dumps, query strings, flags). */
-const NAME_EQUALS_VALUE = new RegExp(`(${SECRET_NAME_SOURCE}=)([^\\s&;,"'\\\\]+)`, 'gi');
+const NAME_EQUALS_VALUE = /(?<![\w.-])([\w.-]{1,128})=([^\s&;,"'\\]+)/g;
 /** `"NAME":"value"`, also inside JSON that was itself put in a JSON string (`\"NAME\":\"value\"`). */
-const JSON_NAME_VALUE = new RegExp(
-  `(\\\\?"${SECRET_NAME_SOURCE}\\\\?"\\s*:\\s*\\\\?")((?:[^"\\\\]|\\\\[^"])*)`,
-  'gi',
-);
+const JSON_NAME_VALUE = /(\\?")([\w.-]{1,128})(\\?"\s{0,8}:\s{0,8}\\?")((?:[^"\\]|\\[^"])*)/g;
 /** `scheme://[userinfo@]host/path[?query]` in free text. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#"'<>\\]*@)?([^\s?#"'<>\\]*)(\?[^\s#"'<>\\]*)?/gi;
+const URL_IN_TEXT =
+  /(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s/?#"'<>\\]*@)?([^\s?#"'<>\\]*)(\?[^\s#"'<>\\]*)?/gi;
 /** `user:password@host` without a scheme (a malformed URL). */
-const BARE_USERINFO = /[^\s/:@"'<>]+:[^\s/@"'<>]+@(?=[\w[])/g;
+const BARE_USERINFO = /(?<![^\s/"'<>([=,;])[^\s/:@"'<>]{1,128}:[^\s/@"'<>]{1,256}@(?=[\w[])/g;
 /** A whole URL, for redactUrl. */
-const WHOLE_URL = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/i;
+const WHOLE_URL = /^([a-z][a-z0-9+.-]{0,31}:\/\/)([^/?#]*@)?([^?#]*)(\?[^#]*)?(#.*)?$/i;
 
 export interface Redactor {
   /**
@@ -115,11 +117,6 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name);
 }
 
-/** `NAME=` or `"NAME":"` of a reference such as LOKI_BEARER_TOKEN_SECRET_ARN. */
-function isReference(matchedName: string): boolean {
-  return REFERENCE_NAME.test(/[\w.-]+/.exec(matchedName)?.[0] ?? '');
-}
-
 /** A URL as it may be printed: userinfo and query values masked, a fragment dropped; never a malformed one. */
 export function redactUrl(url: string): string {
   const match = WHOLE_URL.exec(url.trim());
@@ -137,8 +134,10 @@ export function redactPatterns(text: string): string {
         `${scheme}${userinfo === undefined ? '' : `${MASK}@`}${rest}${query === undefined ? '' : maskQuery(query)}`,
     )
     .replace(BARE_USERINFO, `${MASK}@`)
-    .replace(NAME_EQUALS_VALUE, (all, name: string) => (isReference(name) ? all : `${name}${MASK}`))
-    .replace(JSON_NAME_VALUE, (all, name: string) => (isReference(name) ? all : `${name}${MASK}`));
+    .replace(NAME_EQUALS_VALUE, (all, name: string) => (isSecretName(name) ? `${name}=${MASK}` : all))
+    .replace(JSON_NAME_VALUE, (all, open: string, name: string, colon: string) =>
+      isSecretName(name) ? `${open}${name}${colon}${MASK}` : all,
+    );
 }
 
 function maskQuery(query: string): string {

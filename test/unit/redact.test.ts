@@ -60,6 +60,7 @@ describe('redaction', () => {
       `?api_key=${MASK}&x=${MASK}`,
     ],
     ['userinfo without a scheme', 'got bob:S3CRETpass@loki.example.com', `${MASK}@loki.example.com`],
+    ['userinfo in parentheses', '(htps//bob:S3CRETpass@loki.example.com)', `${MASK}@loki.example.com)`],
     [
       'NAME=value of secret-looking names',
       'DB_PASSWORD=hunter2hunter2 MODE=prod',
