@@ -114,6 +114,9 @@ export async function pushWithRetry(
     } catch (error) {
       lastProblem = describeNetworkError(error);
       lastStatus = undefined;
+      // A header Node refuses to send (e.g. a token fetched at run time with an invisible character)
+      // fails every attempt alike: say what to fix, once, instead of retrying.
+      if (INVALID_HEADER_CODES.has((error as NodeJS.ErrnoException)?.code ?? '')) return failed();
       if (error instanceof HttpTimeoutError) return failed();
     }
     if (attempt + 1 >= (deps.maxAttempts ?? Number.POSITIVE_INFINITY)) return failed();
@@ -163,8 +166,13 @@ function firstLine(body: string): string {
   return (body.trim().split('\n')[0] ?? '').slice(0, 300);
 }
 
+const INVALID_HEADER_CODES = new Set(['ERR_INVALID_CHAR', 'ERR_INVALID_HTTP_TOKEN']);
+
 function describeNetworkError(error: unknown): string {
   const e = error as NodeJS.ErrnoException;
+  if (INVALID_HEADER_CODES.has(e?.code ?? '')) {
+    return `configuration problem: the token (or another header value) has a character that cannot be sent in an HTTP header, such as a space or an invisible zero-width space; set it again without it (${e.code})`;
+  }
   if (error instanceof HttpTimeoutError) return `Loki did not answer in time (${e.message})`;
   return e?.code ? `cannot reach Loki (${e.code})` : `cannot reach Loki (${e?.message ?? String(error)})`;
 }

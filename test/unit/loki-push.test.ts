@@ -210,6 +210,24 @@ describe('pushWithRetry against a Loki-compatible receiver', () => {
     expect(receiver.requests().map((r) => r.socketRequestIndex)).toEqual([1, 2, 3]);
   });
 
+  it('a token Node cannot put in a header is a configuration problem, said at once, not retried', async () => {
+    receiver = await startLokiReceiver();
+    const headers = pushHeaders(
+      { pushUrl: '', auth: { kind: 'bearer', token: 'glc_abc\u200b' }, tenantId: undefined },
+      'test',
+    );
+    const waits: number[] = [];
+
+    const outcome = await pushWithRetry(deps(waits), receiver.pushUrl, headers, body('a'), Date.now() + 2000);
+
+    expect(outcome).toMatchObject({
+      kind: 'failed',
+      reason: expect.stringMatching(/^configuration problem: the token .* cannot be sent in an HTTP header/),
+    });
+    expect(waits).toEqual([]);
+    expect(receiver.requests()).toHaveLength(0);
+  });
+
   it('retries a 408 (request timeout) like a 5xx', async () => {
     receiver = await startLokiReceiver();
     await receiver.inject({ kind: 'status', status: 408, times: 1 });
