@@ -15,7 +15,7 @@ export const SLIM_RUNTIMES = ['nodejs20.x', 'nodejs22.x', 'nodejs24.x'] as const
 
 /**
  * Runtimes the standalone flavor serves: every Amazon Linux 2023 runtime (glibc 2.34). Official Node
- * binaries need glibc >= 2.28, so Amazon Linux 2 runtimes (glibc 2.26) are excluded on purpose.
+ * binaries need glibc >= 2.28, so Amazon Linux 2 runtimes (glibc 2.26) are served by the al2 flavor (Bun).
  * Lambda accepts at most 15 CompatibleRuntimes per layer version.
  */
 export const STANDALONE_RUNTIMES = [
