@@ -112,4 +112,38 @@ describe('encodePushRequest', () => {
 
     expect(decodePushRequest(Buffer.from(body)).streams[0]?.entries[0]?.line).toBe(line);
   });
+
+  it('encodes large pushes of long and short lines from several streams exactly as protobufjs decodes them', () => {
+    // Lengths of 1, 2 and 3 varint bytes, nanoseconds or none, request ids changing mid-stream.
+    const entries = Array.from({ length: 300 }, (_, i) =>
+      entry(
+        i % 7 === 0 ? 'platform' : 'function',
+        1_767_225_600_000 + Math.floor(i / 3),
+        i % 50 === 0 ? `long ${i} ${'é'.repeat(10_000)}` : `line ${i} ${'x'.repeat(i)}`,
+        i % 11 === 0 ? undefined : `req-${Math.floor(i / 100)}`,
+        i % 3,
+      ),
+    );
+
+    const decoded = decodePushRequestProto(
+      Buffer.from(encodePushRequest(entries, labels, { functionVersion: '42' })),
+    );
+
+    const got = decoded.streams.flatMap((stream) => stream.entries.map((e) => e.line));
+    // One stream per source, in the order the sources first appear (the first entry is a platform one).
+    const want = [
+      ...entries.filter((e) => e.source === 'platform'),
+      ...entries.filter((e) => e.source === 'function'),
+    ];
+    expect(got).toEqual(want.map((e) => e.line));
+    expect(decoded.streams.flatMap((stream) => stream.entries.map((e) => e.timestampNs))).toEqual(
+      want.map((e) => BigInt(e.timeMs) * 1_000_000n + BigInt(e.nanosInMs)),
+    );
+    expect(decoded.streams.flatMap((stream) => stream.entries.map((e) => e.metadata))).toEqual(
+      want.map((e) => [
+        ...(e.requestId === undefined ? [] : [{ name: 'request_id', value: e.requestId }]),
+        { name: 'function_version', value: '42' },
+      ]),
+    );
+  });
 });
