@@ -12,11 +12,11 @@ import {
   addCommonOptions,
   addGrantOptions,
   addLokiOptions,
-  type CommonOptions,
-  createContext,
+  createRegionContexts,
   type GrantOptions,
   givenSettingsProblems,
   grantsFrom,
+  type ManyRegionsOptions,
   parseRegex,
   prepareAws,
   resolveGivenSettings,
@@ -29,7 +29,7 @@ import {
   fleetOptionsFrom,
 } from './fleet-options.js';
 
-export interface AttachOptions extends CommonOptions, GrantOptions, LokiOptions, FleetFlags {
+export interface AttachOptions extends ManyRegionsOptions, GrantOptions, LokiOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerArn?: string;
   readonly layerName?: string;
@@ -75,9 +75,11 @@ export function registerAttachCommand(
     .option('--layer-arn <arn>', 'attach this layer version (default: build, then publish or reuse one)');
   addSelectionOptions(command);
   addAttachOptions(command);
-  addCommonOptions(command).action(async (functions: string[], options: AttachOptions) => {
-    setExitCode(await attachCommand(io, functions, options, deps, 'attach'));
-  });
+  addCommonOptions(command, { manyRegions: true }).action(
+    async (functions: string[], options: AttachOptions) => {
+      setExitCode(await attachCommand(io, functions, options, deps, 'attach'));
+    },
+  );
 }
 
 /** attach and deploy: validate everything, then hand over to the shared run. */
@@ -89,7 +91,7 @@ export async function attachCommand(
   name: 'attach' | 'deploy',
 ): Promise<number> {
   const out = createOutput(io, name, options.json ?? false);
-  const prepared = await prepareAws(io, out, options, functions);
+  const prepared = await prepareAws(io, out, options, functions, { manyRegions: true });
   if (!prepared.ok) return ExitCode.usage;
   // deploy takes exactly its one function and always builds: the file's selection does not apply.
   const file =
@@ -107,6 +109,11 @@ export async function attachCommand(
   if (layerArn !== undefined && parseLayerVersionArn(layerArn) === undefined) {
     problems.push(
       `--layer-arn must be a layer version ARN (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION); got ${layerArn}`,
+    );
+  }
+  if (layerArn !== undefined && prepared.regions.length > 1) {
+    problems.push(
+      `--layer-arn names a layer of one region, and this run covers ${prepared.regions.join(', ')}: leave it out (each region publishes or reuses its own layer) or run once per region`,
     );
   }
   const given = await resolveGivenSettings(io, options, file);
@@ -129,8 +136,8 @@ export async function attachCommand(
         };
   const names = functions.length > 0 ? functions : (file.functions ?? []);
   // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
-  const { runFunctions } = await import('./run-functions.js');
-  return runFunctions(await createContext(deps, prepared, out), out, {
+  const { runFunctionsInRegions } = await import('./run-functions.js');
+  return runFunctionsInRegions(await createRegionContexts(deps, prepared, out, names), out, {
     mode: 'attach',
     names,
     pattern,

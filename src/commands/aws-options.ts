@@ -3,12 +3,14 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { ENV_VARS, parseConfig } from '../../extension/config.js';
+import { parseFunctionArn } from '../aws/arn.js';
 import type { AwsDeps } from '../aws/deps.js';
 import type { AwsContext } from '../aws/functions-workflow.js';
 import type { LayerGrant } from '../aws/layer-versions.js';
 import { type GivenSettings, mergeGivenSettings } from '../aws/loki-env.js';
 import { knownProfiles, profileFiles } from '../aws/profiles.js';
 import { resolveRegion } from '../aws/region.js';
+import { resolveRegions } from '../aws/regions.js';
 import { type ConfigFileValues, firstDefined, loadConfigFile, splitList } from '../config-file.js';
 import type { CliIo } from '../io.js';
 import { registerFunctionSecrets } from '../redacting-io.js';
@@ -27,12 +29,24 @@ export interface CommonOptions {
   readonly json?: boolean;
 }
 
-export function addCommonOptions(command: Command): Command {
-  return command
-    .option(
+/** The options of a command that runs in several regions (`addCommonOptions(command, { manyRegions: true })`). */
+export interface ManyRegionsOptions extends Omit<CommonOptions, 'region'> {
+  readonly region?: string[];
+}
+
+export function addCommonOptions(command: Command, how: { manyRegions?: boolean } = {}): Command {
+  if (how.manyRegions === true)
+    command.option(
+      '--region <regions>',
+      'AWS region(s), repeatable or comma-separated (default: the function ARNs, config file, AWS_REGION, AWS_DEFAULT_REGION)',
+      collect,
+    );
+  else
+    command.option(
       '--region <region>',
       'AWS region (default: the function ARN, config file, AWS_REGION, AWS_DEFAULT_REGION)',
-    )
+    );
+  return command
     .option('--profile <name>', 'AWS profile from ~/.aws/config (default: AWS_PROFILE or the default chain)')
     .option('--config <file>', 'settings file (default: ./loki-lambda.config.json when present)')
     .option('--json', 'print one JSON document on stdout (text goes to stderr)');
@@ -42,7 +56,10 @@ export type Prepared =
   | {
       readonly ok: true;
       readonly file: ConfigFileValues;
+      /** The first of `regions`: the one region of a single-region run. */
       readonly region: string;
+      /** Every region the run goes to (more than one only with `--region a,b` or ARNs of several). */
+      readonly regions: readonly string[];
       readonly profile: string | undefined;
     }
   | { readonly ok: false };
@@ -51,24 +68,38 @@ export type Prepared =
 export async function prepareAws(
   io: CliIo,
   out: Output,
-  options: CommonOptions,
+  options: CommonOptions | ManyRegionsOptions,
   functions: readonly string[],
+  how: { manyRegions?: boolean } = {},
 ): Promise<Prepared> {
   const loaded = await loadConfigFile(io.cwd, options.config);
   if (!loaded.ok) {
     for (const problem of loaded.problems) out.error(problem);
     return { ok: false };
   }
-  const region = resolveRegion({
-    flag: options.region,
+  const flags = (typeof options.region === 'string' ? [options.region] : (options.region ?? [])).flatMap(
+    (value) => value.split(',').map((part) => part.trim()),
+  );
+  const allNames = [...functions, ...(loaded.values.functions ?? [])];
+  const single = resolveRegion({
+    flag: flags.length === 1 ? flags[0] : undefined,
     configFile: loaded.values.region,
-    functions: [...functions, ...(loaded.values.functions ?? [])],
+    functions: allNames,
     env: io.env,
   });
+  // Several regions only where the command takes them: several --region values or ARNs of several.
+  const many =
+    how.manyRegions === true && (flags.length > 1 || (!single.ok && single.problem.kind === 'arns-disagree'));
+  const region = many
+    ? resolveRegions({ flags, functions: allNames, configFile: loaded.values.region, env: io.env })
+    : single.ok
+      ? { ok: true as const, regions: [single.region] }
+      : single;
   if (!region.ok) {
     out.error(renderRegionProblem(region.problem));
     return { ok: false };
   }
+  const regions = region.regions;
   const profile = firstDefined(options.profile, loaded.values.profile);
   if (profile !== undefined) {
     const files = profileFiles(io.env, io.env.HOME || homedir());
@@ -78,26 +109,27 @@ export async function prepareAws(
       return { ok: false };
     }
   }
-  return { ok: true, file: loaded.values, region: region.region, profile };
+  return { ok: true, file: loaded.values, region: regions[0] ?? '', regions, profile };
 }
 
 export async function createContext(
   deps: AwsDeps,
   prepared: Extract<Prepared, { ok: true }>,
   out: Output,
+  region = prepared.region,
 ): Promise<AwsContext> {
-  const lambda = await deps.createLambdaClient(prepared.region, prepared.profile);
+  const lambda = await deps.createLambdaClient(region, prepared.profile);
   let s3: ReturnType<AwsDeps['createS3Client']> | undefined;
   let iam: ReturnType<NonNullable<AwsDeps['createIamClient']>> | undefined;
   return {
     lambda,
-    region: prepared.region,
+    region,
     getS3: () => {
-      s3 ??= deps.createS3Client(prepared.region, prepared.profile);
+      s3 ??= deps.createS3Client(region, prepared.profile);
       return s3;
     },
     getIam: () => {
-      iam ??= deps.createIamClient?.(prepared.region, prepared.profile);
+      iam ??= deps.createIamClient?.(region, prepared.profile);
       return iam;
     },
     deps,
@@ -105,6 +137,27 @@ export async function createContext(
     onUpload: (upload) => out.progress(renderUpload(upload)),
     onWait: (functionName) => out.progress(renderWaiting(functionName)),
   };
+}
+
+/** One client set per region, each with the functions named for it: an ARN goes to its own region only. */
+export async function createRegionContexts(
+  deps: AwsDeps,
+  prepared: Extract<Prepared, { ok: true }>,
+  out: Output,
+  names: readonly string[],
+): Promise<Array<{ readonly ctx: AwsContext; readonly names: readonly string[] }>> {
+  const contexts: Array<{ ctx: AwsContext; names: readonly string[] }> = [];
+  for (const region of prepared.regions) {
+    const mine =
+      prepared.regions.length === 1
+        ? names
+        : names.filter((name) => {
+            const arnRegion = parseFunctionArn(name)?.region;
+            return arnRegion === undefined || arnRegion === region;
+          });
+    contexts.push({ ctx: await createContext(deps, prepared, out, region), names: mine });
+  }
+  return contexts;
 }
 
 export function addGrantOptions(command: Command): Command {

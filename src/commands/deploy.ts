@@ -19,7 +19,7 @@ export function registerDeployCommand(
     .description('build, publish (or reuse) and attach the layer to one function in one step')
     .argument('<function>', 'function name or ARN');
   addAttachOptions(command);
-  addCommonOptions(command).action(async (fn: string, options: AttachOptions) => {
+  addCommonOptions(command, { manyRegions: true }).action(async (fn: string, options: AttachOptions) => {
     setExitCode(
       await attachCommand(
         io,

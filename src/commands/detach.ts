@@ -7,8 +7,8 @@ import { LAYER_NAME_DEFAULT } from '../layer/targets.js';
 import { createOutput } from '../render/output.js';
 import {
   addCommonOptions,
-  type CommonOptions,
-  createContext,
+  createRegionContexts,
+  type ManyRegionsOptions,
   parseRegex,
   prepareAws,
 } from './aws-options.js';
@@ -19,7 +19,7 @@ import {
   fleetOptionsFrom,
 } from './fleet-options.js';
 
-interface DetachOptions extends CommonOptions, FleetFlags {
+interface DetachOptions extends ManyRegionsOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerName?: string;
   readonly dryRun?: boolean;
@@ -44,9 +44,11 @@ export function registerDetachCommand(
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
   addSelectionOptions(command);
   addRolloutOptions(command);
-  addCommonOptions(command).action(async (functions: string[], options: DetachOptions) => {
-    setExitCode(await detachCommand(io, functions, options, deps));
-  });
+  addCommonOptions(command, { manyRegions: true }).action(
+    async (functions: string[], options: DetachOptions) => {
+      setExitCode(await detachCommand(io, functions, options, deps));
+    },
+  );
 }
 
 async function detachCommand(
@@ -56,7 +58,7 @@ async function detachCommand(
   deps: AwsDeps,
 ): Promise<number> {
   const out = createOutput(io, 'detach', options.json ?? false);
-  const prepared = await prepareAws(io, out, options, functions);
+  const prepared = await prepareAws(io, out, options, functions, { manyRegions: true });
   if (!prepared.ok) return ExitCode.usage;
   const { file } = prepared;
   const problems: string[] = [];
@@ -67,10 +69,11 @@ async function detachCommand(
     return ExitCode.usage;
   }
   // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
-  const { runFunctions } = await import('./run-functions.js');
-  return runFunctions(await createContext(deps, prepared, out), out, {
+  const { runFunctionsInRegions } = await import('./run-functions.js');
+  const names = functions.length > 0 ? functions : (file.functions ?? []);
+  return runFunctionsInRegions(await createRegionContexts(deps, prepared, out, names), out, {
     mode: 'detach',
-    names: functions.length > 0 ? functions : (file.functions ?? []),
+    names,
     pattern,
     baseName: firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT,
     source: undefined,

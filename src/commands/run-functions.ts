@@ -89,43 +89,96 @@ export interface FunctionsRequest {
   readonly fleet?: FleetOptions;
 }
 
+/** One region of a run: its clients, what was read and planned there, and how it ended. */
+interface RegionRun {
+  readonly ctx: AwsContext;
+  readonly names: readonly string[];
+  readonly outcomes: Map<string, FunctionOutcome>;
+  readonly plans: Map<string, FunctionPlan>;
+  readonly permissionChecks: Map<string, SimulationVerdict>;
+  readonly notes: Map<string, string[]>;
+  readonly versions: Map<string, { version: string; alias: string | undefined }>;
+  readonly layersJson: unknown[];
+  readonly extras: Map<string, FunctionExtras>;
+  pending: FunctionSnapshot[];
+  prepared: Map<string, PreparedLayer>;
+  identities: LayerIdentities | undefined;
+  choose: (fn: FunctionSnapshot) => { flavor: Flavor; arch: Arch };
+  planFor: (fn: FunctionSnapshot) => FunctionPlan;
+  /** Why the region stopped before its plan (listing, reading a layer, building). */
+  error: string | undefined;
+}
+
 /**
  * Select → read (once no update is in progress) → build and look for reusable versions → plan →
  * show → confirm → publish → apply (re-planning when the function changed) → report, for attach,
  * detach, deploy and upgrade. Nothing is created or changed in AWS before the confirmation.
+ * Over several regions, each region is selected, read and planned with its own clients
+ * (and its own layer, published or reused there), every plan is shown, one confirmation covers them
+ * all, then each region is applied in turn. With one region the output is that of a single run.
  */
-export async function runFunctions(ctx: AwsContext, out: Output, request: FunctionsRequest): Promise<number> {
-  const outcomes = new Map<string, FunctionOutcome>();
-  const plans = new Map<string, FunctionPlan>();
-  const permissionChecks = new Map<string, SimulationVerdict>();
-  const notes = new Map<string, string[]>();
-  const versions = new Map<string, { version: string; alias: string | undefined }>();
-  const layersJson: unknown[] = [];
+export async function runFunctionsInRegions(
+  regions: ReadonlyArray<{ readonly ctx: AwsContext; readonly names: readonly string[] }>,
+  out: Output,
+  request: FunctionsRequest,
+): Promise<number> {
+  const many = regions.length > 1;
+  const runs: RegionRun[] = regions.map(({ ctx, names }) => ({
+    ctx,
+    names,
+    outcomes: new Map(),
+    plans: new Map(),
+    permissionChecks: new Map(),
+    notes: new Map(),
+    versions: new Map(),
+    layersJson: [],
+    extras: new Map(),
+    pending: [],
+    prepared: new Map(),
+    identities: undefined,
+    choose: (fn) => ({ flavor: flavorFor(fn), arch: fn.architecture as Arch }),
+    planFor: () => {
+      throw new Error('not planned');
+    },
+    error: undefined,
+  }));
+  const functionsJson = (run: RegionRun) =>
+    [...run.outcomes.values()].map((outcome) => {
+      const plan = run.plans.get(outcome.functionName);
+      return {
+        ...(many ? { region: run.ctx.region } : {}),
+        ...(plan !== undefined ? planToJson(plan) : { function: outcome.functionName }),
+        ...(run.notes.has(outcome.functionName) ? { notes: run.notes.get(outcome.functionName) } : {}),
+        ...(run.versions.has(outcome.functionName)
+          ? { published: run.versions.get(outcome.functionName) }
+          : {}),
+        outcome: outcome.status,
+        ...(run.permissionChecks.has(outcome.functionName)
+          ? { permissionCheck: run.permissionChecks.get(outcome.functionName) }
+          : {}),
+        ...(outcome.status === 'failed' ? { error: outcome.message } : {}),
+      };
+    });
   const finish = (exitCode: number, error?: string): number => {
-    const list = [...outcomes.values()];
+    const list = runs.flatMap((run) => [...run.outcomes.values()]);
     if (out.json) {
+      const regionErrors = runs.filter((run) => run.error !== undefined);
       out.document({
         dryRun: request.dryRun,
-        layers: layersJson,
-        functions: list.map((outcome) => {
-          const plan = plans.get(outcome.functionName);
-          return {
-            ...(plan !== undefined ? planToJson(plan) : { function: outcome.functionName }),
-            ...(notes.has(outcome.functionName) ? { notes: notes.get(outcome.functionName) } : {}),
-            ...(versions.has(outcome.functionName) ? { published: versions.get(outcome.functionName) } : {}),
-            outcome: outcome.status,
-            ...(permissionChecks.has(outcome.functionName)
-              ? { permissionCheck: permissionChecks.get(outcome.functionName) }
-              : {}),
-            ...(outcome.status === 'failed' ? { error: outcome.message } : {}),
-          };
-        }),
+        ...(many ? { regions: runs.map((run) => run.ctx.region) } : {}),
+        layers: runs.flatMap((run) =>
+          run.layersJson.map((layer) => (many ? { region: run.ctx.region, ...(layer as object) } : layer)),
+        ),
+        functions: runs.flatMap(functionsJson),
         summary: Object.fromEntries(
           (['updated', 'unchanged', 'planned', 'refused', 'failed', 'interrupted'] as const)
             .map((status) => [status, list.filter((o) => o.status === status).length] as const)
             // `interrupted` appears only when Ctrl-C stopped the run.
             .filter(([status, count]) => status !== 'interrupted' || count > 0),
         ),
+        ...(many && regionErrors.length > 0
+          ? { regionErrors: regionErrors.map((run) => ({ region: run.ctx.region, error: run.error })) }
+          : {}),
         ...(error !== undefined ? { error } : {}),
       });
     }
@@ -135,193 +188,253 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     out.error(renderAwsError(error));
     return finish(ExitCode.failure, renderAwsError(error));
   };
+  /** A region that cannot go on: alone it ends the run, among others it is reported and the rest go on. */
+  const regionFailed = (run: RegionRun, error: unknown): number | undefined => {
+    if (!many) return fail(error);
+    run.error = renderAwsError(error).trimEnd();
+    out.error(`${run.ctx.region}: ${renderAwsError(error)}`);
+    return undefined;
+  };
 
   const fleet = request.fleet ?? NO_FLEET_OPTIONS;
   const selects =
     request.names.length > 0 || request.pattern !== undefined || fleet.all || fleet.tags.length > 0;
-  let names: string[] = [];
-  try {
-    if (!selects) names = [];
-    else if (fleet.all || fleet.tags.length > 0 || fleet.exclude !== undefined) {
-      const selection = { names: request.names, pattern: request.pattern, ...fleet };
-      names = (await selectRegionFunctions(ctx.lambda, ctx.region, selection, fleet.concurrency)).map(
-        (f) => f.name,
-      );
-    } else names = await selectFunctions(ctx, request.names, request.pattern);
-  } catch (error) {
-    return fail(error);
-  }
-  if (names.length === 0) {
-    const message = selects
-      ? `no function of ${ctx.region} matches the selection (names, --functions-regex, --tag, --exclude-regex)`
-      : 'name at least one function, or use --functions-regex, --tag or --all';
+  if (!selects) {
+    const message = 'name at least one function, or use --functions-regex, --tag or --all';
     out.error(message);
-    return finish(selects ? ExitCode.failure : ExitCode.usage, message);
+    return finish(ExitCode.usage, message);
+  }
+  for (const run of runs) {
+    if (many) out.human(renderRegionHeading(run.ctx.region));
+    const ended = await planRegion(run);
+    if (ended !== undefined) return ended;
+  }
+  const regionsWithout = runs.filter((run) => run.error === undefined && run.outcomes.size === 0);
+  if (many && regionsWithout.length === runs.length) {
+    const message = `no function of ${runs.map((run) => run.ctx.region).join(', ')} matches the selection (names, --functions-regex, --tag, --exclude-regex)`;
+    out.error(message);
+    return finish(ExitCode.failure, message);
   }
 
-  const snapshots: FunctionSnapshot[] = [];
-  for (const read of await readFunctions(ctx, names)) {
-    if (read.ok) {
-      registerFunctionSecrets(out.secrets, read.snapshot.env);
-      snapshots.push(read.snapshot);
-    } else
-      outcomes.set(read.name, {
-        functionName: read.name,
-        status: 'failed',
-        message: renderFunctionReadError(read.error, ctx.region),
-      });
-  }
-
-  // Tags (who deploys it) and aliases (what a change of $LATEST misses), for the plan's notes and tagging.
-  const extras = new Map<string, FunctionExtras>();
-  await mapWithLimit(snapshots, fleet.concurrency, async (fn) => {
+  async function planRegion(run: RegionRun): Promise<number | undefined> {
+    const { ctx, outcomes, plans, notes, extras } = run;
+    let names: string[] = [];
     try {
-      extras.set(fn.name, await readFunctionExtras(ctx.lambda, fn.arn));
-    } catch {
-      // Without lambda:ListTags / ListAliases the plan has no notes; nothing else depends on them.
+      if (fleet.all || fleet.tags.length > 0 || fleet.exclude !== undefined) {
+        const selection = { names: run.names, pattern: request.pattern, ...fleet };
+        names = (await selectRegionFunctions(ctx.lambda, ctx.region, selection, fleet.concurrency)).map(
+          (f) => f.name,
+        );
+      } else if (run.names.length > 0 || request.pattern !== undefined)
+        names = await selectFunctions(ctx, run.names, request.pattern);
+    } catch (error) {
+      return regionFailed(run, error);
     }
-  });
+    if (names.length === 0) {
+      const message = `no function of ${ctx.region} matches the selection (names, --functions-regex, --tag, --exclude-regex)`;
+      if (many) {
+        out.human(`${message}\n`);
+        return undefined;
+      }
+      out.error(message);
+      return finish(ExitCode.failure, message);
+    }
 
-  // Our layer is recognised by what it is: its name, the description publish writes, or its zip.
-  const identities = new LayerIdentities(
-    ctx.lambda,
-    new Set([...ourLayerNames(request.baseName), ...ourLayerNames(LAYER_NAME_DEFAULT)]),
-  );
-  const isOurs = (arn: string) => identities.isOurs(arn);
-  let targetFor: (fn: FunctionSnapshot) => LayerTarget = () => {
-    throw new Error('no layer for detach');
-  };
-  let prepared = new Map<string, PreparedLayer>();
-  let choose: (fn: FunctionSnapshot) => { flavor: Flavor; arch: Arch } = (fn) => ({
-    flavor: flavorFor(fn),
-    arch: fn.architecture as Arch,
-  });
-  try {
-    await identities.learn(snapshots.flatMap((fn) => fn.layers));
-    if (request.source?.kind === 'arn') {
-      const given = await describeLayerArn(ctx, request.source.arn);
-      identities.addOurSha(given.codeSha256);
-      targetFor = () => given.target;
-    } else if (request.source?.kind === 'publish') {
-      const source = request.source;
-      choose = (fn) => ({
-        flavor:
-          source.flavor ??
-          (request.mode === 'upgrade' ? flavorOnFunction(fn, identities) : undefined) ??
-          flavorFor(fn),
-        arch: fn.architecture as Arch,
-      });
-      const needed = snapshots
-        .filter((fn) => !needsNoLayer(fn) && (request.mode !== 'upgrade' || fn.layers.some(isOurs)))
-        .map(choose);
-      prepared = await prepareLayers(ctx, source, needed);
-      for (const layer of prepared.values()) identities.addOurSha(layer.request.zip.sha256Base64);
-      for (const layer of prepared.values()) reportPrepared(out, layer, request.dryRun, layersJson);
-      targetFor = (fn) => {
-        const { flavor, arch } = choose(fn);
-        const layer = prepared.get(flavorArchKey(flavor, arch));
-        if (layer !== undefined) return preparedTarget(flavor, arch, layer);
-        return {
-          arn: unpublishedArn(layerNameFor(source.baseName, flavor, arch)),
-          name: layerNameFor(source.baseName, flavor, arch),
-          flavor,
-          compatibleArchitectures: [arch],
-          compatibleRuntimes: runtimesFor(flavor),
+    const snapshots: FunctionSnapshot[] = [];
+    for (const read of await readFunctions(ctx, names)) {
+      if (read.ok) {
+        registerFunctionSecrets(out.secrets, read.snapshot.env);
+        snapshots.push(read.snapshot);
+      } else
+        outcomes.set(read.name, {
+          functionName: read.name,
+          status: 'failed',
+          message: renderFunctionReadError(read.error, ctx.region),
+        });
+    }
+
+    // Tags (who deploys it) and aliases (what a change of $LATEST misses), for the plan's notes and tagging.
+    await mapWithLimit(snapshots, fleet.concurrency, async (fn) => {
+      try {
+        extras.set(fn.name, await readFunctionExtras(ctx.lambda, fn.arn));
+      } catch {
+        // Without lambda:ListTags / ListAliases the plan has no notes; nothing else depends on them.
+      }
+    });
+
+    // Our layer is recognised by what it is: its name, the description publish writes, or its zip.
+    const identities = new LayerIdentities(
+      ctx.lambda,
+      new Set([...ourLayerNames(request.baseName), ...ourLayerNames(LAYER_NAME_DEFAULT)]),
+    );
+    run.identities = identities;
+    const isOurs = (arn: string) => identities.isOurs(arn);
+    let targetFor: (fn: FunctionSnapshot) => LayerTarget = () => {
+      throw new Error('no layer for detach');
+    };
+    try {
+      await identities.learn(snapshots.flatMap((fn) => fn.layers));
+      if (request.source?.kind === 'arn') {
+        const given = await describeLayerArn(ctx, request.source.arn);
+        identities.addOurSha(given.codeSha256);
+        targetFor = () => given.target;
+      } else if (request.source?.kind === 'publish') {
+        const source = request.source;
+        run.choose = (fn) => ({
+          flavor:
+            source.flavor ??
+            (request.mode === 'upgrade' ? flavorOnFunction(fn, identities) : undefined) ??
+            flavorFor(fn),
+          arch: fn.architecture as Arch,
+        });
+        const needed = snapshots
+          .filter((fn) => !needsNoLayer(fn) && (request.mode !== 'upgrade' || fn.layers.some(isOurs)))
+          .map(run.choose);
+        run.prepared = await prepareLayers(ctx, source, needed);
+        for (const layer of run.prepared.values()) identities.addOurSha(layer.request.zip.sha256Base64);
+        for (const layer of run.prepared.values()) reportPrepared(out, layer, request.dryRun, run.layersJson);
+        targetFor = (fn) => {
+          const { flavor, arch } = run.choose(fn);
+          const layer = run.prepared.get(flavorArchKey(flavor, arch));
+          if (layer !== undefined) return preparedTarget(flavor, arch, layer);
+          return {
+            arn: unpublishedArn(layerNameFor(source.baseName, flavor, arch)),
+            name: layerNameFor(source.baseName, flavor, arch),
+            flavor,
+            compatibleArchitectures: [arch],
+            compatibleRuntimes: runtimesFor(flavor),
+          };
         };
-      };
+      }
+    } catch (error) {
+      return regionFailed(run, error);
     }
-  } catch (error) {
-    return fail(error);
+
+    run.planFor = (fn: FunctionSnapshot): FunctionPlan => {
+      switch (request.mode) {
+        case 'detach':
+          return planDetach(fn, isOurs);
+        case 'upgrade':
+          return planUpgrade(fn, targetFor(fn), isOurs);
+        case 'attach':
+          return planAttach(fn, targetFor(fn), isOurs, request.settings);
+      }
+    };
+    for (const fn of snapshots) {
+      const plan = run.planFor(fn);
+      plans.set(fn.name, plan);
+      out.human(renderPlan(plan));
+      const fnNotes = plan.status === 'change' ? planNotes(extras.get(fn.name)) : [];
+      if (fnNotes.length > 0) notes.set(fn.name, fnNotes);
+      out.human(renderPlanNotes(fnNotes));
+      const status =
+        plan.status === 'refused' ? 'refused' : plan.status === 'unchanged' ? 'unchanged' : 'planned';
+      outcomes.set(fn.name, { functionName: fn.name, status });
+      if (plan.status === 'change') run.pending.push(fn);
+    }
+
+    if (request.checkPermissions)
+      await checkSecretAccess(ctx, out, [...plans.values()], run.permissionChecks);
+    return undefined;
   }
 
-  const planFor = (fn: FunctionSnapshot): FunctionPlan => {
-    switch (request.mode) {
-      case 'detach':
-        return planDetach(fn, isOurs);
-      case 'upgrade':
-        return planUpgrade(fn, targetFor(fn), isOurs);
-      case 'attach':
-        return planAttach(fn, targetFor(fn), isOurs, request.settings);
-    }
-  };
-  const pending: FunctionSnapshot[] = [];
-  for (const fn of snapshots) {
-    const plan = planFor(fn);
-    plans.set(fn.name, plan);
-    out.human(renderPlan(plan));
-    const fnNotes = plan.status === 'change' ? planNotes(extras.get(fn.name)) : [];
-    if (fnNotes.length > 0) notes.set(fn.name, fnNotes);
-    out.human(renderPlanNotes(fnNotes));
-    const status =
-      plan.status === 'refused' ? 'refused' : plan.status === 'unchanged' ? 'unchanged' : 'planned';
-    outcomes.set(fn.name, { functionName: fn.name, status });
-    if (plan.status === 'change') pending.push(fn);
-  }
-
-  if (request.checkPermissions) await checkSecretAccess(ctx, out, [...plans.values()], permissionChecks);
-
-  if (pending.length > 0 && !request.dryRun && !request.yes) {
+  const pendingCount = runs.reduce((sum, run) => sum + run.pending.length, 0);
+  const regionNames = runs.map((run) => run.ctx.region).join(', ');
+  if (pendingCount > 0 && !request.dryRun && !request.yes) {
     const scope = fleet.all
-      ? ` (selected with --all: every function of ${ctx.region} that needs a change)`
+      ? ` (selected with --all: every function of ${regionNames} that needs a change)`
       : '';
-    const question = `Apply these changes to ${pending.length === 1 ? '1 function' : `${pending.length} functions`}${scope}? [y/N] `;
-    if (!ctx.deps.interactive) {
+    const where = many ? ` in ${runs.length} regions (${regionNames})` : '';
+    const question = `Apply these changes to ${pendingCount === 1 ? '1 function' : `${pendingCount} functions`}${where}${scope}? [y/N] `;
+    if (!runs[0]?.ctx.deps.interactive) {
       const message =
         'not applied: pass --yes to apply without a prompt (there is no terminal to ask), or --dry-run to only plan';
       out.error(message);
       return finish(ExitCode.usage, message);
     }
-    if (!(await ctx.deps.confirm(question))) {
+    if (!(await runs[0].ctx.deps.confirm(question))) {
       const message = 'not applied: nothing was changed';
       out.error(message);
       return finish(ExitCode.failure, message);
     }
   }
-  if (request.dryRun || pending.length === 0) return report(out, outcomes, request.dryRun, finish);
+  const deps = runs[0]?.ctx.deps;
+  if (request.dryRun || pendingCount === 0 || deps === undefined)
+    return report(out, runs, request.dryRun, finish);
 
-  const interrupted = ctx.deps.interrupted();
+  const interrupted = deps.interrupted();
   interrupted.addEventListener('abort', () => out.progress(renderInterrupting()), { once: true });
-  const stopped = (printed?: ReadonlySet<string>): number => {
-    for (const fn of pending) {
-      if (outcomes.get(fn.name)?.status === 'planned') {
-        outcomes.set(fn.name, { functionName: fn.name, status: 'interrupted' });
+  const printed = new Set<string>();
+  const stopped = (): number => {
+    for (const run of runs) {
+      for (const fn of run.pending) {
+        if (run.outcomes.get(fn.name)?.status === 'planned') {
+          run.outcomes.set(fn.name, { functionName: fn.name, status: 'interrupted' });
+        }
       }
     }
-    return report(out, outcomes, false, finish, ExitCode.interrupted, printed);
+    return report(out, runs, false, finish, ExitCode.interrupted, printed);
   };
 
-  // Confirmed: now publish the versions the changes need (and only those).
-  const used = new Set(pending.map((fn) => flavorArchKey(choose(fn).flavor, choose(fn).arch)));
-  if (request.source?.kind === 'publish') {
+  const onTerminal = deps.interactive && !out.json;
+  let done = 0;
+  let failed = 0;
+  for (const run of runs) {
+    if (run.pending.length === 0) continue;
+    if (interrupted.aborted) return stopped();
+    if (many) out.human(renderRegionHeading(run.ctx.region));
+    const published = await publishRegion(run);
+    if (published === 'stopped') return stopped();
+    if (typeof published === 'number') return published;
+    if (published === 'failed') continue;
+    await mapWithLimit(run.pending, fleet.concurrency, (fn) => applyOne(run, fn));
+    if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
+  }
+  if (interrupted.aborted) return stopped();
+  return report(out, runs, false, finish, undefined, printed);
+
+  // Confirmed: now publish the versions the changes need (and only those), in the region's own account.
+  async function publishRegion(run: RegionRun): Promise<'done' | 'stopped' | 'failed' | number> {
+    if (request.source?.kind !== 'publish') return 'done';
+    const used = new Set(run.pending.map((fn) => flavorArchKey(run.choose(fn).flavor, run.choose(fn).arch)));
     const grants = request.source.grants;
-    layersJson.length = 0;
+    run.layersJson.length = 0;
     try {
-      for (const [key, layer] of prepared) {
-        if (interrupted.aborted) return stopped();
+      for (const [key, layer] of run.prepared) {
+        if (interrupted.aborted) return 'stopped';
         if (used.has(key)) {
-          const done = await publishPrepared(ctx, layer, grants);
+          const done = await publishPrepared(run.ctx, layer, grants);
           if (done.outcome?.action === 'published') out.human(renderPublished(done.zip, done.outcome));
           for (const grant of done.grants) out.human(renderGrant(grant));
         }
-        layersJson.push(
+        run.layersJson.push(
           publishToJson(layer.request, layer.published?.outcome, layer.published?.grants ?? []),
         );
       }
     } catch (error) {
-      return fail(error);
+      const ended = regionFailed(run, error);
+      if (ended !== undefined) return ended;
+      // Its functions keep what they have: each says why.
+      for (const fn of run.pending) {
+        run.outcomes.set(fn.name, {
+          functionName: fn.name,
+          status: 'failed',
+          message: `its layer could not be published in ${run.ctx.region}: ${renderAwsError(error).trimEnd()}`,
+        });
+      }
+      return 'failed';
     }
+    return 'done';
   }
 
-  const printed = new Set<string>();
-  const onTerminal = ctx.deps.interactive && !out.json;
-  let done = 0;
-  let failed = 0;
-  const applyOne = async (fn: FunctionSnapshot): Promise<void> => {
+  async function applyOne(run: RegionRun, fn: FunctionSnapshot): Promise<void> {
     if (interrupted.aborted) return;
+    const { ctx, outcomes, plans } = run;
+    const identities = run.identities;
     const replan = async (snapshot: FunctionSnapshot): Promise<FunctionPlan> => {
       registerFunctionSecrets(out.secrets, snapshot.env);
-      await identities.learn(snapshot.layers);
-      const plan = planFor(snapshot);
+      await identities?.learn(snapshot.layers);
+      const plan = run.planFor(snapshot);
       if (plan.update?.layers?.some(isUnpublishedArn)) {
         throw new FunctionUpdateFailedError(
           fn.name,
@@ -342,7 +455,7 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
       plans.set(fn.name, result.plan);
       const status = result.applied ? 'updated' : result.plan.status === 'refused' ? 'refused' : 'unchanged';
       outcomes.set(fn.name, { functionName: fn.name, status });
-      if (result.applied) await afterApplied(fn);
+      if (result.applied) await afterApplied(run, fn);
     } catch (error) {
       outcomes.set(fn.name, { functionName: fn.name, status: 'failed', message: renderAwsError(error) });
     }
@@ -352,14 +465,16 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     if (outcome?.status === 'failed') failed++;
     if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
     if (outcome !== undefined) out.human(renderOutcomeLine(outcome));
-    printed.add(fn.name);
-    if (onTerminal) out.progress(renderRolloutProgress(done, pending.length, failed));
-  };
-  const afterApplied = async (fn: FunctionSnapshot): Promise<void> => {
+    printed.add(printedKey(run, fn.name));
+    if (onTerminal) out.progress(renderRolloutProgress(done, pendingCount, failed));
+  }
+
+  async function afterApplied(run: RegionRun, fn: FunctionSnapshot): Promise<void> {
+    const { ctx } = run;
     // The tag lets a team find its instrumented functions (status --tag); it is not worth failing for.
     try {
       if (request.mode === 'detach') {
-        if (extras.get(fn.name)?.tags[INSTRUMENTED_TAG] !== undefined)
+        if (run.extras.get(fn.name)?.tags[INSTRUMENTED_TAG] !== undefined)
           await untagInstrumented(ctx.lambda, fn.arn);
       } else await tagInstrumented(ctx.lambda, fn.arn, VERSION);
     } catch (error) {
@@ -369,14 +484,19 @@ export async function runFunctions(ctx: AwsContext, out: Output, request: Functi
     }
     if (fleet.publishVersion) {
       const published = await publishFunctionVersion(ctx.lambda, fn.name, fleet.alias);
-      versions.set(fn.name, published);
+      run.versions.set(fn.name, published);
       out.human(renderPublishedVersion(fn.name, published.version, published.alias));
     }
-  };
-  await mapWithLimit(pending, fleet.concurrency, applyOne);
-  if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
-  if (interrupted.aborted) return stopped(printed);
-  return report(out, outcomes, false, finish, undefined, printed);
+  }
+}
+
+function printedKey(run: RegionRun, functionName: string): string {
+  return `${run.ctx.region}\n${functionName}`;
+}
+
+/** The line above a region's plans and results when a run covers several regions. */
+function renderRegionHeading(region: string): string {
+  return `\n== ${region} ==\n`;
 }
 
 /** --check-permissions: what IAM says about each role and its secret, said before anything is applied. */
@@ -400,18 +520,30 @@ async function checkSecretAccess(
 
 function report(
   out: Output,
-  outcomes: ReadonlyMap<string, FunctionOutcome>,
+  runs: readonly RegionRun[],
   dryRun: boolean,
   finish: (exitCode: number) => number,
   exitCode?: number,
   printed: ReadonlySet<string> = new Set(),
 ): number {
-  const list = [...outcomes.values()];
+  const list = runs.flatMap((run) => [...run.outcomes.values()]);
   out.human('\n');
-  // Results printed as they finished are not repeated.
-  for (const outcome of list) if (!printed.has(outcome.functionName)) out.human(renderOutcomeLine(outcome));
+  for (const run of runs) {
+    const mine = [...run.outcomes.values()];
+    if (runs.length > 1) out.human(renderRegionHeading(run.ctx.region).trimStart());
+    // Results printed as they finished are not repeated.
+    for (const outcome of mine)
+      if (!printed.has(printedKey(run, outcome.functionName))) out.human(renderOutcomeLine(outcome));
+    if (runs.length > 1) {
+      if (run.error !== undefined) out.human(`not planned: ${run.error}\n`);
+      out.human(`${run.ctx.region}: ${renderSummary(mine, dryRun)}`);
+    }
+  }
+  if (runs.length > 1) out.human(`\nall ${runs.length} regions: `);
   out.human(renderSummary(list, dryRun));
-  const bad = list.some((o) => o.status === 'failed' || o.status === 'refused');
+  const bad =
+    list.some((o) => o.status === 'failed' || o.status === 'refused') ||
+    runs.some((run) => run.error !== undefined);
   return finish(exitCode ?? (bad ? ExitCode.failure : ExitCode.ok));
 }
 

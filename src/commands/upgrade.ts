@@ -9,10 +9,10 @@ import { VERSION } from '../version.js';
 import {
   addCommonOptions,
   addGrantOptions,
-  type CommonOptions,
-  createContext,
+  createRegionContexts,
   type GrantOptions,
   grantsFrom,
+  type ManyRegionsOptions,
   parseRegex,
   prepareAws,
 } from './aws-options.js';
@@ -23,7 +23,7 @@ import {
   fleetOptionsFrom,
 } from './fleet-options.js';
 
-interface UpgradeOptions extends CommonOptions, GrantOptions, FleetFlags {
+interface UpgradeOptions extends ManyRegionsOptions, GrantOptions, FleetFlags {
   readonly functionsRegex?: string;
   readonly layerName?: string;
   readonly s3Bucket?: string;
@@ -52,9 +52,11 @@ export function registerUpgradeCommand(
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
   addSelectionOptions(command);
   addRolloutOptions(command);
-  addCommonOptions(command).action(async (functions: string[], options: UpgradeOptions) => {
-    setExitCode(await upgradeCommand(io, functions, options, deps));
-  });
+  addCommonOptions(command, { manyRegions: true }).action(
+    async (functions: string[], options: UpgradeOptions) => {
+      setExitCode(await upgradeCommand(io, functions, options, deps));
+    },
+  );
 }
 
 async function upgradeCommand(
@@ -64,7 +66,7 @@ async function upgradeCommand(
   deps: AwsDeps,
 ): Promise<number> {
   const out = createOutput(io, 'upgrade', options.json ?? false);
-  const prepared = await prepareAws(io, out, options, functions);
+  const prepared = await prepareAws(io, out, options, functions, { manyRegions: true });
   if (!prepared.ok) return ExitCode.usage;
   const { file } = prepared;
   const problems: string[] = [];
@@ -77,10 +79,11 @@ async function upgradeCommand(
   }
   const baseName = firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT;
   // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
-  const { runFunctions } = await import('./run-functions.js');
-  return runFunctions(await createContext(deps, prepared, out), out, {
+  const { runFunctionsInRegions } = await import('./run-functions.js');
+  const names = functions.length > 0 ? functions : (file.functions ?? []);
+  return runFunctionsInRegions(await createRegionContexts(deps, prepared, out, names), out, {
     mode: 'upgrade',
-    names: functions.length > 0 ? functions : (file.functions ?? []),
+    names,
     pattern,
     baseName,
     source: {
