@@ -75,6 +75,8 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
         flavors,
         outDir: outDir ?? join(cache, BUILT_LAYERS_SUBDIR),
         cacheDir: cache,
+        // Only the cache directory's zips are reused: `build --out-dir` always writes fresh ones.
+        reuse: outDir === undefined,
         runNpm: createNpmRunner(io.cwd, io.env),
         ...(onProgress ? { onProgress } : {}),
       });

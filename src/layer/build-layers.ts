@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { builtLayerKey, recordBuiltLayer, reusableLayer } from './built-cache.js';
 import {
   BUNDLE_FILE_NAME,
   bundleExtension,
@@ -49,6 +50,11 @@ export interface BuildLayersOptions {
   readonly onProgress?: (message: string) => void;
   /** The extension's entry point; defaults to this package's `extension/main.ts`. */
   readonly extensionEntry?: string;
+  /**
+   * Reuse a zip of `outDir` built before from the same inputs (see `builtLayerKey`) instead of
+   * building it again: for the cache directory of attach, deploy, publish and upgrade.
+   */
+  readonly reuse?: boolean;
 }
 
 export const SOURCE_MAP_PATH = `${PAYLOAD_DIR}/${BUNDLE_FILE_NAME}.map`;
@@ -132,16 +138,23 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
   const built: BuiltLayer[] = [];
   for (const flavor of flavors) {
     for (const arch of arches) {
+      const name = layerZipName(flavor, arch);
+      const path = join(outDir, name);
+      const key = options.reuse === true ? builtLayerKey(bundle, flavor, arch) : undefined;
+      const reusable = key === undefined ? undefined : await reusableLayer(path, key);
+      if (reusable !== undefined) {
+        onProgress?.(`Reusing ${name} (built before from the same sources)`);
+        built.push(reusable);
+        continue;
+      }
       const node =
         flavor === 'standalone' ? await loadNodeBinary(arch, { cacheDir, runNpm, onProgress }) : null;
       const bun = flavor === 'al2' ? await loadBunBinary(arch, { cacheDir, runNpm, onProgress }) : null;
-      const name = layerZipName(flavor, arch);
       onProgress?.(`Writing ${name}`);
       const zip = await createDeterministicZip(layerFiles(bundle, node, bun));
-      const path = join(outDir, name);
       await writeAtomically(path, zip);
       const digest = createHash('sha256').update(zip).digest();
-      built.push({
+      const layer: BuiltLayer = {
         flavor,
         arch,
         path,
@@ -150,7 +163,9 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
         sha256Base64: digest.toString('base64'),
         nodeVersion: node?.version ?? null,
         ...(bun ? { bunVersion: bun.version } : {}),
-      });
+      };
+      built.push(layer);
+      if (key !== undefined) await recordBuiltLayer(layer, key);
     }
   }
   return built;

@@ -86,5 +86,16 @@ describe('the default layer builder', () => {
     const [layer] = await defaultAwsDeps(io).buildLayers({ arches: ['x86_64'], flavors: ['slim'] });
 
     expect(layer?.path).toBe(join(work, 'xdg', 'loki-lambda', 'layers', 'loki-lambda-slim-x86_64.zip'));
+
+    // The next AWS command reuses that zip: same sources, so it is not built again.
+    const progress: string[] = [];
+    const [again] = await defaultAwsDeps(io).buildLayers({
+      arches: ['x86_64'],
+      flavors: ['slim'],
+      onProgress: (message) => progress.push(message),
+    });
+    expect(again).toEqual(layer);
+    expect(progress).toContain('Reusing loki-lambda-slim-x86_64.zip (built before from the same sources)');
+    expect(progress.some((message) => message.startsWith('Writing'))).toBe(false);
   });
 });

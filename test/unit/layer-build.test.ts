@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -96,6 +96,46 @@ describe('buildLayers', () => {
       'Writing loki-lambda-slim-x86_64.zip',
       'Writing loki-lambda-slim-arm64.zip',
     ]);
+  });
+
+  it('reuses a zip built before from the same sources, and builds again when they change', async () => {
+    const build = async (progress: string[]) =>
+      buildLayers({
+        arches: ['arm64'],
+        flavors: ['slim'],
+        outDir: join(work, 'out'),
+        cacheDir: join(work, 'cache'),
+        runNpm: npmMustNotRun,
+        extensionEntry: entry,
+        onProgress: (message) => progress.push(message),
+        reuse: true,
+      });
+    const first = await build([]);
+    const path = first[0]!.path;
+    const writtenAt = (await stat(path)).mtimeMs;
+
+    const progress: string[] = [];
+    const second = await build(progress);
+
+    expect(second).toEqual(first);
+    expect(progress).toEqual([
+      'Bundling the extension',
+      'Reusing loki-lambda-slim-arm64.zip (built before from the same sources)',
+    ]);
+    expect((await stat(path)).mtimeMs).toBe(writtenAt);
+
+    // A zip that is no longer what was written is built again.
+    await writeFile(path, 'truncated');
+    const afterDamage: string[] = [];
+    expect((await build(afterDamage))[0]!.sha256Hex).toBe(first[0]!.sha256Hex);
+    expect(afterDamage).toContain('Writing loki-lambda-slim-arm64.zip');
+
+    // Changed sources are a new zip.
+    await writeFile(entry, 'const greeting: string = "hello again";\nconsole.log(greeting);\n');
+    const changed: string[] = [];
+    const third = await build(changed);
+    expect(changed).toContain('Writing loki-lambda-slim-arm64.zip');
+    expect(third[0]!.sha256Hex).not.toBe(first[0]!.sha256Hex);
   });
 
   it('reports the size and the SHA-256 of each zip as written, in hex and in base64 like Lambda', async () => {
