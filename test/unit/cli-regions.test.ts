@@ -202,6 +202,47 @@ describe('attach, detach and upgrade in several regions', () => {
     expect(result.stderr).toContain('eu-west-1: ');
   });
 
+  it('upgrades in two regions to each region’s own new layer, and reports a region whose layer cannot be published', async () => {
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .callsFake(async ({ FunctionName }: { FunctionName: string }, getClient) => {
+        const region = await regionOf(getClient);
+        const name = FunctionName.split(':').at(-1) ?? FunctionName;
+        return functionConfig(name, {
+          FunctionArn: functionArn(name, region),
+          Layers: [{ Arn: layerArn('loki-lambda-slim-arm64', 3, region) }],
+        });
+      });
+    lambda.on(PublishLayerVersionCommand).callsFake(async (input: { LayerName: string }, getClient) => {
+      const region = await regionOf(getClient);
+      if (region === 'ap-southeast-2')
+        throw Object.assign(new Error('not authorized to perform lambda:PublishLayerVersion'), {
+          name: 'AccessDeniedException',
+        });
+      return {
+        LayerVersionArn: layerArn(input.LayerName, 4, region),
+        Version: 4,
+        CompatibleArchitectures: ['arm64'],
+      };
+    });
+
+    const result = await runCli(['upgrade', 'orders', '--region', 'eu-west-1,ap-southeast-2', '--yes'], {
+      cwd: work.dir,
+    });
+
+    expect(result.code).toBe(1);
+    expect(await updates()).toEqual([
+      ['eu-west-1', 'orders', [layerArn('loki-lambda-slim-arm64', 4, 'eu-west-1')]],
+    ]);
+    expect(result.stdout).toContain('eu-west-1: 1 function: 1 updated');
+    expect(result.stdout).toContain(
+      'ap-southeast-2: 1 function: 0 updated, 0 unchanged, 0 refused, 1 failed',
+    );
+    expect(result.stdout).toContain('its layer could not be published in ap-southeast-2');
+    // Each region asks the builder for its zip (the real builder reuses the cache directory's zip).
+    expect(result.builds).toHaveLength(2);
+  });
+
   it('refuses --layer-arn with several regions, before calling AWS', async () => {
     const result = await runCli([
       'attach',
