@@ -27,10 +27,12 @@ const FAST = {
   LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ cooldownInitialMs: 50, cooldownMaxMs: 200 }),
 };
 
+/** The lines of one stream as a Loki query returns them: by timestamp, whatever order pushes arrived in. */
 function shipped(loki: LokiReceiver, source = 'function'): string[] {
   return loki
     .entries()
     .filter((e) => e.labels.source === source)
+    .sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : a.timestampNs > b.timestampNs ? 1 : 0))
     .map((e) => e.line);
 }
 
