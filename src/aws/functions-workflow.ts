@@ -20,9 +20,9 @@ import {
   type GrantOutcome,
   grantLayerAccess,
   type LayerGrant,
-  type LayerUpload,
   type LayerVersionInfo,
   type LayerZip,
+  type OnUpload,
   type PublishOutcome,
   type PublishRequest,
   publishNewLayerVersion,
@@ -79,7 +79,7 @@ export interface AwsContext {
   /** Progress for people (stderr): builds, retries, waits. */
   readonly progress: (message: string) => void;
   /** Told before a layer zip is uploaded. */
-  readonly onUpload: (upload: LayerUpload) => void;
+  readonly onUpload: OnUpload;
   /** Told when a function is being waited for (an update in progress). */
   readonly onWait: (functionName: string) => void;
 }

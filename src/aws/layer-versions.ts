@@ -12,6 +12,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { BuiltLayer } from '../layer/build-layers.js';
 import { type Arch, DIRECT_UPLOAD_LIMIT_BYTES, type Flavor } from '../layer/targets.js';
 import { awsErrorName, ZipTooLargeError } from './errors.js';
+import { reportUploadProgress, type UploadProgress } from './upload-progress.js';
 
 export const LAYER_LICENSE = 'Apache-2.0';
 /** Action a layer permission grants: using the layer version in a function. */
@@ -100,12 +101,15 @@ export interface LayerUpload {
   readonly to: string;
 }
 
+/** Told before an upload starts; what it returns (if anything) hears how far the upload got. */
+export type OnUpload = (upload: LayerUpload) => UploadProgress | undefined;
+
 /** Publishes the zip unless a version of the layer already holds it (see findReusableLayerVersion). */
 export async function publishLayerZip(
   lambda: LambdaClient,
   getS3: () => Promise<S3Client>,
   request: PublishRequest,
-  onUpload: (upload: LayerUpload) => void = () => {},
+  onUpload: OnUpload = () => undefined,
 ): Promise<PublishOutcome> {
   const existing = await findReusableLayerVersion(lambda, request);
   if (existing !== undefined) return { ...existing, action: 'reused', upload: 'none' };
@@ -121,7 +125,7 @@ export async function publishNewLayerVersion(
   lambda: LambdaClient,
   getS3: () => Promise<S3Client>,
   request: PublishRequest,
-  onUpload: (upload: LayerUpload) => void = () => {},
+  onUpload: OnUpload = () => undefined,
 ): Promise<PublishOutcome> {
   const { zip } = request;
   const viaS3 = zip.sizeBytes > DIRECT_UPLOAD_LIMIT_BYTES;
@@ -132,28 +136,32 @@ export async function publishNewLayerVersion(
   let content: { ZipFile: Uint8Array } | { S3Bucket: string; S3Key: string };
   if (viaS3 && request.s3Bucket !== undefined) {
     const key = `loki-lambda/${request.layerName}/${zip.sha256Hex}.zip`;
-    onUpload({
+    const progress = onUpload({
       layerName: request.layerName,
       sizeBytes: zip.sizeBytes,
       to: `s3://${request.s3Bucket}/${key}`,
     });
-    await (await getS3()).send(new PutObjectCommand({ Bucket: request.s3Bucket, Key: key, Body: body }));
+    const put = new PutObjectCommand({ Bucket: request.s3Bucket, Key: key, Body: body });
+    if (progress) reportUploadProgress(put, progress);
+    await (await getS3()).send(put);
     content = { S3Bucket: request.s3Bucket, S3Key: key };
   } else {
     content = { ZipFile: body };
-    onUpload({ layerName: request.layerName, sizeBytes: zip.sizeBytes, to: 'Lambda' });
   }
-  const published = await lambda.send(
-    new PublishLayerVersionCommand({
-      LayerName: request.layerName,
-      Description: request.description,
-      Content: content,
-      CompatibleArchitectures: [zip.arch],
-      // Runtime names are validated by Lambda; the SDK's union lags behind new runtimes.
-      CompatibleRuntimes: [...request.compatibleRuntimes] as Runtime[],
-      LicenseInfo: LAYER_LICENSE,
-    }),
-  );
+  const directProgress = viaS3
+    ? undefined
+    : onUpload({ layerName: request.layerName, sizeBytes: zip.sizeBytes, to: 'Lambda' });
+  const publish = new PublishLayerVersionCommand({
+    LayerName: request.layerName,
+    Description: request.description,
+    Content: content,
+    CompatibleArchitectures: [zip.arch],
+    // Runtime names are validated by Lambda; the SDK's union lags behind new runtimes.
+    CompatibleRuntimes: [...request.compatibleRuntimes] as Runtime[],
+    LicenseInfo: LAYER_LICENSE,
+  });
+  if (directProgress) reportUploadProgress(publish, directProgress);
+  const published = await lambda.send(publish);
   return {
     layerName: request.layerName,
     version: published.Version ?? 0,

@@ -17,7 +17,7 @@ import { registerFunctionSecrets } from '../redacting-io.js';
 import { renderMissingProfile, renderRegionProblem } from '../render/aws-errors.js';
 import { renderSettingProblem, renderWaiting } from '../render/functions.js';
 import type { Output } from '../render/output.js';
-import { renderUpload } from '../render/publish.js';
+import { renderUpload, renderUploadProgress } from '../render/publish.js';
 import { CLI_SETTINGS, type LokiOptions } from '../settings.js';
 import { collect } from './choices.js';
 
@@ -134,7 +134,12 @@ export async function createContext(
     },
     deps,
     progress: out.progress,
-    onUpload: (upload) => out.progress(renderUpload(upload)),
+    onUpload: (upload) => {
+      out.progress(renderUpload(upload));
+      // A moving figure only where a person watches; logs get the one line above.
+      if (!deps.interactive || out.json) return undefined;
+      return (sent, total) => out.progress(renderUploadProgress(upload, sent, total));
+    },
     onWait: (functionName) => out.progress(renderWaiting(functionName)),
   };
 }

@@ -65,6 +65,13 @@ export function renderToPublish(request: PublishRequest): string {
 }
 
 /** Before an upload starts: tens of MiB take a while. */
+/** The upload's progress line on a terminal, rewritten in place; ends the line when done. */
+export function renderUploadProgress(upload: LayerUpload, sentBytes: number, totalBytes: number): string {
+  const percent = totalBytes === 0 ? 100 : Math.floor((sentBytes / totalBytes) * 100);
+  const line = `\r\x1b[K  ${upload.layerName}: ${formatBytes(sentBytes)} of ${formatBytes(totalBytes)} sent (${percent}%)`;
+  return sentBytes >= totalBytes ? `${line}\n` : line;
+}
+
 export function renderUpload(upload: LayerUpload): string {
   return `uploading ${upload.layerName} (${formatBytes(upload.sizeBytes)}) to ${upload.to} ...\n`;
 }
