@@ -60,12 +60,16 @@ export function addRolloutOptions(command: Command): Command {
     .option('--alias <name>', 'with --publish-version: move this alias to the new version');
 }
 
-export function fleetOptionsFrom(flags: FleetFlags, problems: string[]): FleetOptions {
-  const concurrency = Number(flags.concurrency ?? UPDATE_CONCURRENCY_DEFAULT);
+/** `--concurrency`: a whole number from 1 to CONCURRENCY_MAX, else `fallback`. */
+export function parseConcurrency(value: string | undefined, fallback: number, problems: string[]): number {
+  const concurrency = Number(value ?? fallback);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > CONCURRENCY_MAX)
-    problems.push(
-      `--concurrency must be a whole number from 1 to ${CONCURRENCY_MAX}; got ${flags.concurrency}`,
-    );
+    problems.push(`--concurrency must be a whole number from 1 to ${CONCURRENCY_MAX}; got ${value}`);
+  return concurrency;
+}
+
+export function fleetOptionsFrom(flags: FleetFlags, problems: string[]): FleetOptions {
+  const concurrency = parseConcurrency(flags.concurrency, UPDATE_CONCURRENCY_DEFAULT, problems);
   if (flags.alias !== undefined && !flags.publishVersion)
     problems.push('--alias moves an alias to the version --publish-version publishes: add --publish-version');
   return {

@@ -16,7 +16,7 @@ import {
 } from '../render/status.js';
 import { parseRegex } from './aws-options.js';
 import { collect, parseChoices } from './choices.js';
-import { parseTags } from './fleet-options.js';
+import { parseConcurrency, parseTags } from './fleet-options.js';
 
 interface StatusOptions {
   readonly region?: string[];
@@ -68,9 +68,7 @@ async function statusCommand(
   const out = createOutput(io, 'status', options.json ?? false);
   const problems: string[] = [];
   const failOn = parseChoices('--fail-on', options.failOn, FAIL_ON_CHOICES, problems) ?? [];
-  const concurrency = Number(options.concurrency ?? STATUS_CONCURRENCY_DEFAULT);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 50)
-    problems.push(`--concurrency must be a whole number from 1 to 50; got ${options.concurrency}`);
+  const concurrency = parseConcurrency(options.concurrency, STATUS_CONCURRENCY_DEFAULT, problems);
   const loaded = await loadConfigFile(io.cwd, options.config);
   if (!loaded.ok) problems.push(...loaded.problems);
   const file = loaded.ok ? loaded.values : {};
