@@ -121,6 +121,21 @@ describe('attach across a fleet', () => {
     expect(result.stdout).toContain('30 functions: 30 updated');
   });
 
+  it('prints a result line when its update finishes, not in plan order at the end', async () => {
+    lambda
+      .on(UpdateFunctionConfigurationCommand)
+      .callsFake(async ({ FunctionName }: { FunctionName: string }) => {
+        await new Promise((resolve) => setTimeout(resolve, FunctionName === 'slow' ? 100 : 1));
+        return {};
+      });
+
+    const result = await attach(['slow', 'fast', '--concurrency', '2', '--yes']);
+
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n').filter((line) => line.startsWith('updated '));
+    expect(lines).toEqual(['updated    fast', 'updated    slow']);
+  });
+
   it('reports a failure among many, keeps going and exits 1', async () => {
     lambda
       .on(UpdateFunctionConfigurationCommand, { FunctionName: 'b' })
