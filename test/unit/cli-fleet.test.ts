@@ -136,6 +136,14 @@ describe('attach across a fleet', () => {
     expect(lines).toEqual(['updated    fast', 'updated    slow']);
   });
 
+  it('shows a progress line on a terminal and none in a log', async () => {
+    const atTerminal = await attach(['a', 'b', '--yes'], { interactive: true });
+    const inLog = await attach(['a', 'b', '--yes']);
+
+    expect(atTerminal.stderr).toContain('2/2 done, 0 failed');
+    expect(inLog.stderr).not.toContain('done, 0 failed');
+  });
+
   it('reports a failure among many, keeps going and exits 1', async () => {
     lambda
       .on(UpdateFunctionConfigurationCommand, { FunctionName: 'b' })
