@@ -5,6 +5,14 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { createHttpPost } from '../extension/http-post.js';
 import type { AwsDeps } from './aws/deps.js';
+import { profileFiles, profileSections } from './aws/profiles.js';
+import {
+  AwsRetrySettingError,
+  type AwsRetrySettings,
+  awsRetryEnvSource,
+  awsRetryProfileSource,
+  resolveAwsRetry,
+} from './aws/retry-settings.js';
 import { WAITER_TIMING_DEFAULT } from './aws/waiter-timing.js';
 import { registerAttachCommand } from './commands/attach.js';
 import { registerBuildCommand } from './commands/build.js';
@@ -39,20 +47,27 @@ export type CliDeps = Partial<AwsDeps> & {
  * layer build (esbuild, archiver) are imported when first used, so `--help` and the commands that do
  * not need them start without loading them (test/integration/cli-startup.test.ts holds that).
  */
-export function defaultAwsDeps(io: ProcessIo): AwsDeps {
+export function defaultAwsDeps(io: ProcessIo, retryDelayMs?: (retry: number) => number): AwsDeps {
+  const retryStrategy = awsRetryStrategies(io, retryDelayMs);
   return {
     // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
     createLambdaClient: async (region, profile) => {
       beforeAwsSdk(io);
       const { LambdaClient } = await import('@aws-sdk/client-lambda');
-      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
-      return new LambdaClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
+      return new LambdaClient({
+        region,
+        retryStrategy: await retryStrategy(profile),
+        ...(profile ? { profile } : {}),
+      });
     },
     createIamClient: async (region, profile) => {
       beforeAwsSdk(io);
       const { IAMClient } = await import('@aws-sdk/client-iam');
-      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
-      return new IAMClient({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
+      return new IAMClient({
+        region,
+        retryStrategy: await retryStrategy(profile),
+        ...(profile ? { profile } : {}),
+      });
     },
     createSecretReader: async (region, profile) => {
       beforeAwsSdk(io);
@@ -62,8 +77,11 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
     createS3Client: async (region, profile) => {
       beforeAwsSdk(io);
       const { S3Client } = await import('@aws-sdk/client-s3');
-      const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
-      return new S3Client({ region, retryStrategy: awsRetryStrategy(), ...(profile ? { profile } : {}) });
+      return new S3Client({
+        region,
+        retryStrategy: await retryStrategy(profile),
+        ...(profile ? { profile } : {}),
+      });
     },
     // attach, deploy and publish build into the cache directory, never into the user's working
     // directory; `build` passes the --out-dir it was given.
@@ -98,6 +116,38 @@ export function defaultAwsDeps(io: ProcessIo): AwsDeps {
         rl.close();
       }
     },
+  };
+}
+
+/**
+ * A retry strategy per client from the user's AWS settings: AWS_MAX_ATTEMPTS and AWS_RETRY_MODE from
+ * the environment, else `max_attempts` and `retry_mode` of the profile (the one given, else AWS_PROFILE,
+ * else `default`), else ours. Resolved once per profile; a bad profile value fails the client's creation.
+ */
+function awsRetryStrategies(io: ProcessIo, delayMs: ((retry: number) => number) | undefined) {
+  const resolved = new Map<string, Promise<AwsRetrySettings>>();
+  const resolve = async (profile: string): Promise<AwsRetrySettings> => {
+    const env = awsRetryEnvSource(io.env);
+    const sources = [env];
+    if (!env.maxAttempts?.trim() || !env.retryMode?.trim()) {
+      const files = profileFiles(io.env, io.env.HOME || homedir());
+      for (const { file, values } of await profileSections(files, profile))
+        sources.push(awsRetryProfileSource(values, profile, file));
+    }
+    const settings = resolveAwsRetry(sources);
+    if (!settings.ok) throw new AwsRetrySettingError(settings.problems);
+    return settings.settings;
+  };
+  return async (profile: string | undefined) => {
+    const name = profile || io.env.AWS_PROFILE || 'default';
+    let settings = resolved.get(name);
+    if (settings === undefined) {
+      settings = resolve(name);
+      resolved.set(name, settings);
+    }
+    const chosen = await settings;
+    const { awsRetryStrategy } = await import('./aws/sdk-retry.js');
+    return awsRetryStrategy(chosen, delayMs);
   };
 }
 
@@ -155,7 +205,8 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(withoutOptionValues(s)),
     })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .hook('preAction', (_program, action) => refuseBadAwsRetryEnv(io, action));
   const { loki: lokiOverrides, grafana: grafanaOverrides, ...awsOverrides } = deps;
   const aws: AwsDeps = { ...defaultAwsDeps(io), ...awsOverrides };
   const merged: LokiDeps = { ...defaultLokiDeps(io), ...lokiOverrides };
@@ -183,6 +234,18 @@ export function createProgram(io: CliIo, setExitCode: (code: number) => void, de
   return program;
 }
 
+/**
+ * Before a command that may call AWS (those with --profile) does anything: an AWS_MAX_ATTEMPTS or
+ * AWS_RETRY_MODE the SDK could not use is a usage error (exit 2) saying what to write instead.
+ */
+function refuseBadAwsRetryEnv(io: CliIo, action: Command): void {
+  if (!action.options.some((option) => option.long === '--profile')) return;
+  const resolved = resolveAwsRetry([awsRetryEnvSource(io.env)]);
+  if (resolved.ok) return;
+  for (const problem of resolved.problems) io.stderr.write(`loki-lambda ${action.name()}: ${problem}\n`);
+  throw new CommanderError(ExitCode.usage, 'loki-lambda.awsRetryEnv', resolved.problems.join('; '));
+}
+
 /** Runs the CLI and returns its exit code; never calls process.exit. */
 export async function run(
   argv: readonly string[],
@@ -205,7 +268,7 @@ export async function run(
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     io.stderr.write(`loki-lambda: ${error instanceof Error ? error.message : String(error)}\n`);
-    return ExitCode.failure;
+    return error instanceof AwsRetrySettingError ? ExitCode.usage : ExitCode.failure;
   }
   return exitCode;
 }

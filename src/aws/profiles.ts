@@ -37,3 +37,23 @@ export async function knownProfiles(files: { readonly config: string; readonly c
   }
   return names;
 }
+
+/**
+ * The keys of one profile in each file, read with the AWS SDK's own parser (loaded only when asked),
+ * config file first: where both set a key, the SDK takes the config file's.
+ */
+export async function profileSections(
+  files: { readonly config: string; readonly credentials: string },
+  profile: string,
+): Promise<Array<{ readonly file: string; readonly values: Readonly<Record<string, string | undefined>> }>> {
+  const { loadSharedConfigFiles } = await import('@smithy/core/config');
+  const { configFile, credentialsFile } = await loadSharedConfigFiles({
+    configFilepath: files.config,
+    filepath: files.credentials,
+    ignoreCache: true,
+  });
+  return [
+    { file: files.config, values: configFile[profile] ?? {} },
+    { file: files.credentials, values: credentialsFile[profile] ?? {} },
+  ];
+}

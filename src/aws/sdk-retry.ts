@@ -1,4 +1,5 @@
-import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { AdaptiveRetryStrategy, ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { AWS_RETRY_DEFAULT, type AwsRetrySettings } from './retry-settings.js';
 
 /**
  * The retry policy of every AWS call, written down in one place and given to each client where it is
@@ -6,8 +7,10 @@ import { ConfiguredRetryStrategy } from '@smithy/core/retry';
  * 5xx and connection errors; nothing of ours retries them again on top. Our own loop
  * (applyWithReplan) handles only what the SDK cannot: a plan gone stale (ResourceConflictException:
  * an update in progress; PreconditionFailedException), which needs a fresh read, not the same request.
+ *
+ * How many attempts, and in which mode, is the user's (AWS_MAX_ATTEMPTS and the rest: retry-settings.ts);
+ * the delays are ours.
  */
-export const AWS_MAX_ATTEMPTS = 5;
 export const AWS_RETRY_BASE_DELAY_MS = 500;
 export const AWS_RETRY_MAX_DELAY_MS = 8_000;
 
@@ -16,9 +19,18 @@ export function awsRetryDelayMs(retry: number): number {
   return Math.min(AWS_RETRY_MAX_DELAY_MS, AWS_RETRY_BASE_DELAY_MS * 2 ** (retry - 1));
 }
 
-/** The SDK's standard retry strategy with our attempts and delays; tests pass `() => 0`. */
+/**
+ * The SDK's retry strategy for the settings, with our delays in both modes; tests pass `() => 0`.
+ * Throttling errors are retried after the same delays as others (the SDK's own start at 1 s for them).
+ */
 export function awsRetryStrategy(
+  settings: AwsRetrySettings = AWS_RETRY_DEFAULT,
   delayMs: (retry: number) => number = awsRetryDelayMs,
-): ConfiguredRetryStrategy {
-  return new ConfiguredRetryStrategy(AWS_MAX_ATTEMPTS, delayMs);
+): ConfiguredRetryStrategy | AdaptiveRetryStrategy {
+  if (settings.mode === 'standard') return new ConfiguredRetryStrategy(settings.maxAttempts, delayMs);
+  return new AdaptiveRetryStrategy(settings.maxAttempts, {
+    maxAttempts: settings.maxAttempts,
+    // The standard strategy asks with the number of retries made so far: 0 before the first retry.
+    backoff: { computeNextBackoffDelay: (retries) => delayMs(retries + 1), setDelayBase: () => {} },
+  });
 }

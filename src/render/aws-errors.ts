@@ -1,6 +1,7 @@
 import { awsErrorName, errorMessage, FunctionUpdateFailedError, ZipTooLargeError } from '../aws/errors.js';
 import { NamePatternTooSlowError } from '../aws/name-pattern.js';
 import type { RegionProblem } from '../aws/region.js';
+import { AwsRetrySettingError } from '../aws/retry-settings.js';
 import { formatBytes } from './format.js';
 
 export function renderRegionProblem(problem: RegionProblem): string {
@@ -49,7 +50,11 @@ export function renderAwsError(error: unknown): string {
       'pass --s3-bucket BUCKET (a bucket in the same region) to upload it through S3'
     );
   }
-  if (error instanceof FunctionUpdateFailedError || error instanceof NamePatternTooSlowError)
+  if (
+    error instanceof FunctionUpdateFailedError ||
+    error instanceof NamePatternTooSlowError ||
+    error instanceof AwsRetrySettingError
+  )
     return error.message;
   const name = awsErrorName(error);
   const message = errorMessage(error);
