@@ -44,18 +44,13 @@ let work: string;
 let traceCount = 0;
 
 /**
- * The CLI compiled on its own, laid out like the package (bin/, dist/, package.json, extension/,
- * node_modules): compiling into the clone's dist/ could race `npm pack` in package.test.ts.
+ * The CLI compiled on its own by the script `npm install` and `npm pack` compile it with, laid out
+ * like the package (bin/, dist/, package.json, extension/, node_modules): compiling into the clone's
+ * dist/ could race `npm pack` in package.test.ts.
  */
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'loki-lambda-startup-'));
-  await run(process.execPath, [
-    join(root, 'node_modules/typescript/bin/tsc'),
-    '-p',
-    join(root, 'tsconfig.build.json'),
-    '--outDir',
-    join(work, 'dist'),
-  ]);
+  await run(process.execPath, [join(root, 'scripts/build-dist.mjs'), '--out-dir', join(work, 'dist')]);
   await mkdir(join(work, 'bin'));
   await copyFile(join(root, 'bin/loki-lambda.js'), join(work, 'bin/loki-lambda.js'));
   await copyFile(join(root, 'package.json'), join(work, 'package.json'));
