@@ -17,6 +17,11 @@ export interface AwsSecretReaderOptions {
     | undefined;
   /** The CLI's `--profile` (check resolves a reference with the caller's credentials). */
   readonly profile?: string | undefined;
+  /**
+   * Tests only: this fixed wait between the SDK's attempts instead of its standard backoff (up to
+   * seconds for throttling); the attempts and what is retried stay the SDK's. Default: the SDK's.
+   */
+  readonly retryDelayMs?: number | undefined;
 }
 
 /** Attempts per read, throttling included (the SDK's standard strategy backs off between them). */
@@ -49,21 +54,33 @@ export function createAwsSecretReader(options: AwsSecretReaderOptions): SecretRe
   const ssmSdk = once(() => import('@aws-sdk/client-ssm'));
   const secretsManagers = new Map<string, SecretsManagerClient>();
   const ssms = new Map<string, SSMClient>();
-  const config = (region: string) => ({
+  const retryDelayMs = options.retryDelayMs;
+  const retryStrategy = once(async () =>
+    retryDelayMs === undefined
+      ? {}
+      : {
+          retryStrategy: new (await import('@smithy/core/retry')).ConfiguredRetryStrategy(
+            MAX_ATTEMPTS,
+            retryDelayMs,
+          ),
+        },
+  );
+  const config = async (region: string) => ({
     region,
     credentials: options.credentials,
     maxAttempts: MAX_ATTEMPTS,
     ...(options.profile ? { profile: options.profile } : {}),
+    ...(await retryStrategy()),
   });
   const secretsManagerFor = async (region: string) => {
     const sdk = await secretsManagerSdk();
-    const client = secretsManagers.get(region) ?? new sdk.SecretsManagerClient(config(region));
+    const client = secretsManagers.get(region) ?? new sdk.SecretsManagerClient(await config(region));
     secretsManagers.set(region, client);
     return { client, GetSecretValueCommand: sdk.GetSecretValueCommand };
   };
   const ssmFor = async (region: string) => {
     const sdk = await ssmSdk();
-    const client = ssms.get(region) ?? new sdk.SSMClient(config(region));
+    const client = ssms.get(region) ?? new sdk.SSMClient(await config(region));
     ssms.set(region, client);
     return { client, GetParameterCommand: sdk.GetParameterCommand };
   };

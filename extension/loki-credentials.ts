@@ -11,11 +11,21 @@ import type { PushOutcome } from './loki-push.js';
 import { isTransient, type ReadFailureKind, type SecretReader } from './secret-reader.js';
 import { describeRef, readPermission, type SecretCredential, secretValueOf } from './secret-refs.js';
 
-/** Give up on one read after this long (the SDK retries throttling within it). */
-export const SECRET_READ_TIMEOUT_MS = 3_000;
-/** After a transient failure (throttling, timeout, network), read again no sooner than this, doubling. */
-export const TRANSIENT_RETRY_INITIAL_MS = 1_000;
-export const TRANSIENT_RETRY_MAX_MS = 60_000;
+/** The durations of reading a credential; tests shrink them (test-timings.ts). */
+export interface SecretReadTimings {
+  /** Give up on one read after this long (the SDK retries throttling within it). */
+  readonly secretReadTimeoutMs: number;
+  /** After a transient failure (throttling, timeout, network), read again no sooner than this, doubling. */
+  readonly secretRetryInitialMs: number;
+  readonly secretRetryMaxMs: number;
+}
+
+export const DEFAULT_SECRET_READ_TIMINGS: SecretReadTimings = Object.freeze({
+  secretReadTimeoutMs: 3_000,
+  secretRetryInitialMs: 1_000,
+  secretRetryMaxMs: 60_000,
+});
+
 /** After a lasting failure (access denied, missing secret, KMS), read again after this long: IAM may be fixed. */
 export const LASTING_FAILURE_RETRY_MS = 5 * 60_000;
 
@@ -45,6 +55,8 @@ export interface SecretCredentialsDeps {
   readonly onSecret: (auth: LokiAuth) => void;
   readonly log: Logger;
   readonly now: () => number;
+  /** Default: DEFAULT_SECRET_READ_TIMINGS. */
+  readonly timings?: SecretReadTimings;
 }
 
 /** Credentials from Secrets Manager or Parameter Store; call `start()` right after registering. */
@@ -57,8 +69,11 @@ export class SecretCredentials implements LokiCredentials {
   private transientFailures = 0;
   private retryAtMs = 0;
   private refreshedSinceAccepted = false;
+  private readonly timings: SecretReadTimings;
 
-  constructor(private readonly deps: SecretCredentialsDeps) {}
+  constructor(private readonly deps: SecretCredentialsDeps) {
+    this.timings = deps.timings ?? DEFAULT_SECRET_READ_TIMINGS;
+  }
 
   /** The first read, in parallel with the function's init. A transient failure here stays quiet: the first push reads again. */
   start(): void {
@@ -104,7 +119,7 @@ export class SecretCredentials implements LokiCredentials {
     let result: Awaited<ReturnType<SecretReader>>;
     try {
       this.reader ??= this.deps.loadReader();
-      result = await (await this.reader)(credential.ref, SECRET_READ_TIMEOUT_MS);
+      result = await (await this.reader)(credential.ref, this.timings.secretReadTimeoutMs);
     } catch (error) {
       // The reader file missing from the layer, or a bug: as lasting as an access problem.
       this.reader = undefined;
@@ -132,8 +147,9 @@ export class SecretCredentials implements LokiCredentials {
     const kind: ReadFailureKind = result.ok ? 'invalid' : result.kind;
     const detail = result.ok ? (extracted?.ok === false ? extracted.problem : '') : result.detail;
     if (isTransient(kind)) {
+      const { secretRetryInitialMs, secretRetryMaxMs } = this.timings;
       this.retryAtMs = loud
-        ? now() + Math.min(TRANSIENT_RETRY_MAX_MS, TRANSIENT_RETRY_INITIAL_MS * 2 ** this.transientFailures++)
+        ? now() + Math.min(secretRetryMaxMs, secretRetryInitialMs * 2 ** this.transientFailures++)
         : now();
     } else {
       this.retryAtMs = now() + LASTING_FAILURE_RETRY_MS;

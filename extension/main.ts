@@ -15,11 +15,17 @@ import { EXTENSION_NAME } from './constants.js';
 import { runIdleLoop } from './event-loop.js';
 import { createLastResort } from './last-resort.js';
 import { createLogger, type Logger } from './logger.js';
-import { fixedCredentials, type LokiCredentials, SecretCredentials } from './loki-credentials.js';
-import { timingsFrom } from './push-decision.js';
+import {
+  DEFAULT_SECRET_READ_TIMINGS,
+  fixedCredentials,
+  type LokiCredentials,
+  SecretCredentials,
+} from './loki-credentials.js';
+import { DEFAULT_TIMINGS } from './push-decision.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { RuntimeApiClient, TelemetryUnavailableError } from './runtime-api.js';
 import type { SecretCredential } from './secret-refs.js';
+import { parseTestTimings, type TestTimings, withTestTimings } from './test-timings.js';
 import { userAgent } from './version.js';
 
 const write = (line: string): void => {
@@ -62,11 +68,14 @@ async function main(): Promise<number> {
   if (configResult.adjusted.length > 0)
     write(`${redactor.redact(describeConfigAdjustments(configResult.adjusted))}\n`);
   const log = createLogger(write, config.debug, redactor);
+  // Undocumented, for tests only: shorter budgets, cooldowns and secret reads, so an outage test takes
+  // milliseconds. Unset (as for every user), each table below is its defaults.
+  const testTimings = parseTestTimings(process.env.LOKI_LAMBDA_TEST_TIMINGS);
   // A credential kept in AWS is read now, in parallel with the function's init; only the first push waits.
   const credentials =
     config.secretCredential === undefined
       ? fixedCredentials(config.auth)
-      : readSecretCredential(config.secretCredential, redactor, log);
+      : readSecretCredential(config.secretCredential, redactor, log, testTimings);
   const [{ runShipper }, { createHttpPost }, { startTelemetryListener }] = await Promise.all([
     import('./shipper.js'),
     import('./http-post.js'),
@@ -106,8 +115,7 @@ async function main(): Promise<number> {
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random,
-    // Undocumented, for tests only: shorter cooldowns and budgets, so an outage test takes milliseconds.
-    timings: timingsFrom(process.env.LOKI_LAMBDA_TEST_TIMINGS),
+    timings: withTestTimings(DEFAULT_TIMINGS, testTimings),
   });
   try {
     await Promise.race([shipping, lastResort.done]);
@@ -146,6 +154,7 @@ function readSecretCredential(
   credential: SecretCredential,
   redactor: Redactor,
   log: Logger,
+  testTimings: TestTimings,
 ): LokiCredentials {
   const env = process.env;
   // The SDK warns on stderr about Node versions it will stop supporting: not the function's business.
@@ -162,6 +171,7 @@ function readSecretCredential(
           accessKeyId && secretAccessKey
             ? { accessKeyId, secretAccessKey, sessionToken: env.AWS_SESSION_TOKEN }
             : undefined,
+        retryDelayMs: testTimings.secretSdkRetryDelayMs,
       }),
     // Masked from the moment it is known, before any push could echo it.
     onSecret: (auth) => {
@@ -170,6 +180,7 @@ function readSecretCredential(
     },
     log,
     now: Date.now,
+    timings: withTestTimings(DEFAULT_SECRET_READ_TIMINGS, testTimings),
   });
   credentials.start();
   return credentials;

@@ -11,7 +11,7 @@
 import type { FlushStrategy } from './config.js';
 import { type FlushMode, initialPolicy, modeForInvocation, type PolicyState } from './flush-policy.js';
 
-/** Every duration the decision uses; tests shrink them (the real ones are in DEFAULT_TIMINGS). */
+/** Every duration the decision uses; tests shrink them (test-timings.ts; the real ones are DEFAULT_TIMINGS). */
 export interface Timings {
   /** Call /next at least this long before an invocation's deadline, so the function never times out on us. */
   readonly invokeDeadlineMarginMs: number;
@@ -31,6 +31,11 @@ export interface Timings {
   readonly retryMaxBackoffMs: number;
   /** The floor of every wait between retries, `Retry-After: 0` included. */
   readonly retryMinBackoffMs: number;
+  /**
+   * Beyond the buffering timeout, how long `platform.start` may take to arrive before `end` counts
+   * telemetry as not flowing and stops waiting for it (telemetrySilenceMs of DecisionSettings).
+   */
+  readonly telemetrySilenceMarginMs: number;
 }
 
 export const DEFAULT_TIMINGS: Timings = Object.freeze({
@@ -44,29 +49,8 @@ export const DEFAULT_TIMINGS: Timings = Object.freeze({
   retryInitialBackoffMs: 100,
   retryMaxBackoffMs: 2_000,
   retryMinBackoffMs: 50,
+  telemetrySilenceMarginMs: 2_000,
 });
-
-/**
- * Timings from a JSON object of overrides (an undocumented test-only variable read by main.ts):
- * unknown keys and values that are not positive numbers are ignored, so it can never break a function.
- */
-export function timingsFrom(overridesJson: string | undefined): Timings {
-  if (overridesJson === undefined || overridesJson === '') return DEFAULT_TIMINGS;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(overridesJson);
-  } catch {
-    return DEFAULT_TIMINGS;
-  }
-  if (typeof parsed !== 'object' || parsed === null) return DEFAULT_TIMINGS;
-  const timings: Record<string, number> = { ...DEFAULT_TIMINGS };
-  for (const [key, value] of Object.entries(parsed)) {
-    if (key in DEFAULT_TIMINGS && typeof value === 'number' && Number.isFinite(value) && value >= 0) {
-      timings[key] = value;
-    }
-  }
-  return Object.freeze(timings) as unknown as Timings;
-}
 
 export interface DecisionSettings {
   readonly strategy: FlushStrategy;
@@ -76,7 +60,7 @@ export interface DecisionSettings {
   readonly timings: Timings;
   /**
    * `end` stops waiting for an invocation's telemetry when not even its `platform.start` came within
-   * this long of INVOKE: the buffering timeout plus TELEMETRY_SILENCE_MARGIN_MS (telemetry is not
+   * this long of INVOKE: the buffering timeout plus telemetrySilenceMarginMs (telemetry is not
    * flowing). Default: no bound but the invocation's deadline.
    */
   readonly telemetrySilenceMs?: number;
@@ -86,9 +70,6 @@ export interface DecisionSettings {
    */
   readonly continuous?: boolean;
 }
-
-/** Beyond the buffering timeout, how long `platform.start` may take to arrive before telemetry counts as not flowing. */
-export const TELEMETRY_SILENCE_MARGIN_MS = 2_000;
 
 /** What the decision sees of the world besides its state: the clock and the buffer. */
 export interface Now {

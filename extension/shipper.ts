@@ -8,7 +8,7 @@ import type { HttpPost } from './http-post.js';
 import type { Logger } from './logger.js';
 import { type LokiCredentials, pushWithCredentials } from './loki-credentials.js';
 import { pushHeaders, pushWithRetry } from './loki-push.js';
-import { DEFAULT_TIMINGS, TELEMETRY_SILENCE_MARGIN_MS, type Timings } from './push-decision.js';
+import { DEFAULT_TIMINGS, type Timings } from './push-decision.js';
 import type { ExtensionEvent, TelemetrySubscription } from './runtime-api.js';
 import { streamLabelStrings } from './stream-labels.js';
 import {
@@ -121,7 +121,7 @@ export async function runShipper(deps: ShipperDeps): Promise<void> {
       flushIntervalMs: config.flushIntervalMs,
       fullBatchBytes: batchBytes,
       timings,
-      telemetrySilenceMs: config.bufferTimeoutMs + TELEMETRY_SILENCE_MARGIN_MS,
+      telemetrySilenceMs: config.bufferTimeoutMs + timings.telemetrySilenceMarginMs,
       continuous: managedInstances,
     },
     now,

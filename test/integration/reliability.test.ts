@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_TIMINGS } from '../../extension/push-decision.js';
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import type { LambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
@@ -23,6 +24,9 @@ const FAST = {
     retryMaxBackoffMs: 50,
   }),
 };
+const FAST_COOLDOWN_INITIAL_MS = 100;
+/** /next comes at the latest this long before an invocation's deadline (not shrunk). */
+const DEADLINE_MARGIN_MS = DEFAULT_TIMINGS.invokeDeadlineMarginMs;
 const FAST_COOLDOWN_MAX_MS = 800;
 let receiver: LokiReceiver | undefined;
 let emulator: LambdaEmulator | undefined;
@@ -99,19 +103,28 @@ describe('reliability under faults', () => {
   });
 
   it.each([
-    ['slow (answers after 4 s)', { kind: 'delay', ms: 4000, times: 2 } as const],
+    ['slow (answers after 1.5 s)', { kind: 'delay', ms: 1500, times: 2 } as const],
     ['hung (never answers)', { kind: 'hang', times: 2 } as const],
   ])('Loki %s: pushes are time-boxed, /next is called in time, nothing is lost', async (_name, fault) => {
-    const { loki, lambda } = await start();
+    // The end budget and cooldowns shrunk (FAST): Loki's 1.5 s is several end budgets, as 4 s was with the real ones.
+    const { loki, lambda } = await start(FAST);
     await loki.inject(fault);
 
-    const first = await lambda.invoke({ logs: ['during the fault'], timeoutMs: 3000 });
-    await lambda.invoke({ logs: ['still during'], durationMs: 1200, timeoutMs: 3000 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The deadline comes before Loki's answer would: only a push cut at its budget lets /next be in time.
+    const first = await lambda.invoke({ logs: ['during the fault'], timeoutMs: 1000 });
+    // The runtime outlasts the first cooldown, so this invocation's push meets the fault again.
+    await lambda.invoke({
+      logs: ['still during'],
+      durationMs: FAST_COOLDOWN_INITIAL_MS + 100,
+      timeoutMs: 1000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2 * FAST_COOLDOWN_INITIAL_MS + 100));
     await lambda.invoke({ logs: ['after the fault'], durationMs: 50 });
     await lambda.shutdown();
 
     expect(first.timedOut).toBe(false);
+    // Cut by the injected end budget, not only by the deadline's margin (which would call /next at 800 ms).
+    expect((first.nextCalledAtMs ?? Infinity) - first.startedAtMs).toBeLessThan(1000 - DEADLINE_MARGIN_MS);
     expect(shipped(loki)).toEqual(written(lambda));
     expect(
       lambda
@@ -189,7 +202,7 @@ describe('reliability under faults', () => {
     await lambda.invoke({ logs: ['stuck'] });
     await loki.inject({ kind: 'hang' });
 
-    const shutdown = await lambda.shutdown({ deadlineInMs: 2000 });
+    const shutdown = await lambda.shutdown({ deadlineInMs: 1000 });
 
     expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
     expect(lambda.output()).toMatch(

@@ -27,7 +27,12 @@ const ALLOWED: Readonly<Record<Layer, readonly Layer[]>> = {
 const EXTENSION_PACKAGES = ['protobufjs/minimal.js', 'snappyjs'];
 /** The secret reader is bundled on its own (secrets.cjs), loaded only when a credential is in AWS. */
 const SEPARATELY_BUNDLED: Readonly<Record<string, readonly string[]>> = {
-  'extension/aws-secret-reader.ts': ['@aws-sdk/client-secrets-manager', '@aws-sdk/client-ssm'],
+  'extension/aws-secret-reader.ts': [
+    '@aws-sdk/client-secrets-manager',
+    '@aws-sdk/client-ssm',
+    // The SDK's retry strategy, for the test-only fixed retry delay.
+    '@smithy/core/retry',
+  ],
 };
 
 const KNOWN_FOLDERS: Readonly<Record<string, Layer>> = {

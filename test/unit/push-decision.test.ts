@@ -12,7 +12,6 @@ import {
   initialState,
   type PushState,
   type Trigger,
-  timingsFrom,
 } from '../../extension/push-decision.js';
 
 const T = DEFAULT_TIMINGS;
@@ -458,20 +457,5 @@ describe('push decision: mode switch (auto)', () => {
     expect(notes).toContain(
       `auto flush: ${BUSY_INVOCATIONS_PER_MINUTE} invocations in the last minute, switching to periodic pushes`,
     );
-  });
-});
-
-describe('timingsFrom (the test-only override)', () => {
-  it.each<[string, string | undefined, Partial<typeof T>]>([
-    ['nothing set gives the defaults', undefined, {}],
-    ['not JSON gives the defaults', '{oops', {}],
-    [
-      'keeps known non-negative numbers',
-      '{"cooldownInitialMs":5,"endPushBudgetMs":50}',
-      { cooldownInitialMs: 5, endPushBudgetMs: 50 },
-    ],
-    ['ignores unknown keys and bad values', '{"nope":1,"cooldownMaxMs":-1,"parallelPushBudgetMs":"9"}', {}],
-  ])('%s', (_name, raw, expected) => {
-    expect(timingsFrom(raw)).toEqual({ ...T, ...expected });
   });
 });
