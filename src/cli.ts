@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError } from 'commander';
 import { createHttpPost } from '../extension/http-post.js';
 import type { AwsDeps } from './aws/deps.js';
+import { NAME_PATTERN_BUDGET_MS } from './aws/name-pattern.js';
 import { profileFiles, profileSections } from './aws/profiles.js';
 import {
   AwsRetrySettingError,
@@ -42,13 +43,21 @@ export type CliDeps = Partial<AwsDeps> & {
   readonly grafana?: Partial<DashboardDeps>;
 };
 
+/** What tests of the real collaborators below may shorten; the CLI itself passes none. */
+export interface DefaultAwsSeams {
+  /** The pause before each retry of an AWS call (default: sdk-retry.ts's 0.5, 1, 2, 4 s). */
+  readonly retryDelayMs?: (retry: number) => number;
+  /** The extension the layers are built from (default: this package's extension/main.ts). */
+  readonly extensionEntry?: string;
+}
+
 /**
  * The real AWS clients, build, clock and prompt: the only place they are created. The AWS SDK and the
  * layer build (esbuild, archiver) are imported when first used, so `--help` and the commands that do
  * not need them start without loading them (test/integration/cli-startup.test.ts holds that).
  */
-export function defaultAwsDeps(io: ProcessIo, retryDelayMs?: (retry: number) => number): AwsDeps {
-  const retryStrategy = awsRetryStrategies(io, retryDelayMs);
+export function defaultAwsDeps(io: ProcessIo, seams: DefaultAwsSeams = {}): AwsDeps {
+  const retryStrategy = awsRetryStrategies(io, seams.retryDelayMs);
   return {
     // The SDK's default credential chain: env, profiles, SSO, web identity (CI), instance roles.
     createLambdaClient: async (region, profile) => {
@@ -97,10 +106,12 @@ export function defaultAwsDeps(io: ProcessIo, retryDelayMs?: (retry: number) => 
         reuse: outDir === undefined,
         runNpm: createNpmRunner(io.cwd, io.env),
         ...(onProgress ? { onProgress } : {}),
+        ...(seams.extensionEntry ? { extensionEntry: seams.extensionEntry } : {}),
       });
     },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     waiter: WAITER_TIMING_DEFAULT,
+    namePatternBudgetMs: NAME_PATTERN_BUDGET_MS,
     interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
     // Installed only while applying: a second Ctrl-C (or one at any other time) still ends the process.
     interrupted: () => {

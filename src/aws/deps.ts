@@ -20,6 +20,8 @@ export interface AwsDeps {
   readonly buildLayers: LayerBuilder;
   readonly sleep: (ms: number) => Promise<void>;
   readonly waiter: WaiterTiming;
+  /** How long --functions-regex and --exclude-regex may take over a region's names (name-pattern.ts). */
+  readonly namePatternBudgetMs: number;
   /** True when a person can answer a prompt (stdin and stderr are terminals). */
   readonly interactive: boolean;
   readonly confirm: (question: string) => Promise<boolean>;

@@ -32,6 +32,7 @@ export async function selectRegionFunctions(
   region: string,
   selection: FleetSelection,
   concurrency: number,
+  patternBudgetMs: number,
 ): Promise<SelectedFunction[]> {
   const selected = new Map<string, SelectedFunction>();
   for (const given of selection.names) {
@@ -52,13 +53,15 @@ export async function selectRegionFunctions(
     const matching =
       selection.all || selection.pattern === undefined
         ? [...listed.keys()]
-        : namesMatching(selection.pattern, [...listed.keys()]);
+        : namesMatching(selection.pattern, [...listed.keys()], patternBudgetMs);
     for (const name of matching) {
       if (!selected.has(name)) selected.set(name, { name, arn: listed.get(name) });
     }
   }
   const excluded = new Set(
-    selection.exclude === undefined ? [] : namesMatching(selection.exclude, [...selected.keys()]),
+    selection.exclude === undefined
+      ? []
+      : namesMatching(selection.exclude, [...selected.keys()], patternBudgetMs),
   );
   let functions = [...selected.entries()].filter(([name]) => !excluded.has(name)).map(([, fn]) => fn);
   if (selection.tags.length > 0) {

@@ -91,7 +91,8 @@ export async function selectFunctions(
   pattern: RegExp | undefined,
 ): Promise<string[]> {
   const selected = [...names];
-  if (pattern !== undefined) selected.push(...(await listFunctionNames(ctx.lambda, pattern)));
+  if (pattern !== undefined)
+    selected.push(...(await listFunctionNames(ctx.lambda, pattern, ctx.deps.namePatternBudgetMs)));
   // One function named by its name and by its ARN (or matched by the pattern) is planned once.
   const seen = new Set<string>();
   return selected.filter((name) => {

@@ -94,12 +94,16 @@ export async function readSettledFunction(
 }
 
 /** Names of every function in the region whose name matches, across all ListFunctions pages. */
-export async function listFunctionNames(lambda: LambdaClient, pattern: RegExp): Promise<string[]> {
+export async function listFunctionNames(
+  lambda: LambdaClient,
+  pattern: RegExp,
+  budgetMs: number,
+): Promise<string[]> {
   const names: string[] = [];
   for await (const page of paginateListFunctions({ client: lambda }, {})) {
     for (const fn of page.Functions ?? []) if (fn.FunctionName !== undefined) names.push(fn.FunctionName);
   }
-  return namesMatching(pattern, names);
+  return namesMatching(pattern, names, budgetMs);
 }
 
 export interface ApplyOptions {

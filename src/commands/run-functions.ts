@@ -222,9 +222,15 @@ export async function runFunctionsInRegions(
     try {
       if (fleet.all || fleet.tags.length > 0 || fleet.exclude !== undefined) {
         const selection = { names: run.names, pattern: request.pattern, ...fleet };
-        names = (await selectRegionFunctions(ctx.lambda, ctx.region, selection, fleet.concurrency)).map(
-          (f) => f.name,
-        );
+        names = (
+          await selectRegionFunctions(
+            ctx.lambda,
+            ctx.region,
+            selection,
+            fleet.concurrency,
+            ctx.deps.namePatternBudgetMs,
+          )
+        ).map((f) => f.name);
       } else if (run.names.length > 0 || request.pattern !== undefined)
         names = await selectFunctions(ctx, run.names, request.pattern);
     } catch (error) {

@@ -112,6 +112,7 @@ async function statusCommand(
         region,
         { names, pattern, exclude, tags, all: false },
         concurrency,
+        deps.namePatternBudgetMs,
       );
       const identities = new LayerIdentities(lambda, ourLayerNames(baseName));
       const newest = new NewestVersions(lambda);

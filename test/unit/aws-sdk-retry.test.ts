@@ -161,7 +161,10 @@ describe('the standard AWS retry settings, honoured by the clients the CLI makes
       env: { HOME: home, ...env },
       cwd: home,
     };
-    const lambda = await defaultAwsDeps(io, () => 0).createLambdaClient('eu-west-1', undefined);
+    const lambda = await defaultAwsDeps(io, { retryDelayMs: () => 0 }).createLambdaClient(
+      'eu-west-1',
+      undefined,
+    );
 
     await expect(
       lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'orders' })),

@@ -1,6 +1,6 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultAwsDeps } from '../../src/cli.js';
@@ -83,13 +83,23 @@ describe('the default layer builder', () => {
       cwd: join(work, 'project'),
     };
 
-    const [layer] = await defaultAwsDeps(io).buildLayers({ arches: ['x86_64'], flavors: ['slim'] });
+    // A stand-in extension: where the zips go does not depend on what is bundled, and the real one
+    // (with its AWS SDK secret reader) took seconds to bundle, twice.
+    const extensionEntry = join(work, 'extension', 'main.ts');
+    await mkdir(dirname(extensionEntry), { recursive: true });
+    await writeFile(extensionEntry, 'console.log("stand-in");\n');
+    await writeFile(join(work, 'extension', 'aws-secret-reader.ts'), 'export const reader = 1;\n');
+
+    const [layer] = await defaultAwsDeps(io, { extensionEntry }).buildLayers({
+      arches: ['x86_64'],
+      flavors: ['slim'],
+    });
 
     expect(layer?.path).toBe(join(work, 'xdg', 'loki-lambda', 'layers', 'loki-lambda-slim-x86_64.zip'));
 
     // The next AWS command reuses that zip: same sources, so it is not built again.
     const progress: string[] = [];
-    const [again] = await defaultAwsDeps(io).buildLayers({
+    const [again] = await defaultAwsDeps(io, { extensionEntry }).buildLayers({
       arches: ['x86_64'],
       flavors: ['slim'],
       onProgress: (message) => progress.push(message),

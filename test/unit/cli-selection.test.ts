@@ -85,7 +85,10 @@ describe('attach: which functions, and with what settings', () => {
       Functions: [{ FunctionName: 'orders' }, { FunctionName: `${'a'.repeat(48)}!` }],
     });
 
-    const result = await attach(['--functions-regex', '^(a+)+$', '--yes']);
+    // A 50 ms limit instead of 1 s: without any, this pattern would run for ages on the 49-character name.
+    const result = await attach(['--functions-regex', '^(a+)+$', '--yes'], {
+      deps: { namePatternBudgetMs: 50 },
+    });
 
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('--functions-regex ^(a+)+$ did not finish matching the function names');
