@@ -228,22 +228,25 @@ describe('telemetry that is not flowing', () => {
         LOKI_FLUSH_STRATEGY: 'end',
         LOKI_BUFFER_TIMEOUT_MS: '100',
         LOKI_DEBUG: 'true',
+        // The margin shrunk from 2 s (the extension's test-only timings): the rule is the same.
+        LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ telemetrySilenceMarginMs: 200 }),
       }),
       { deliverTelemetry: false },
     );
 
     const result = await emulator.invoke({ logs: ['never delivered'], timeoutMs: 20_000 });
-    await emulator.shutdown();
+    // No telemetry comes at shutdown either: the extension waits for it until 800 ms before the deadline.
+    await emulator.shutdown({ deadlineInMs: 1_000 });
 
     expect(result.timedOut).toBe(false);
-    // 100 ms buffering timeout + 2,000 ms margin; the deadline was 20 s away.
+    // 100 ms buffering timeout + 200 ms margin; the deadline was 20 s away.
     expect((result.nextCalledAtMs ?? Infinity) - result.startedAtMs).toBeLessThan(10_000);
     const said = emulator
       .output()
       .split('\n')
       .filter((l) => l.includes('no telemetry at all'));
     expect(said).toEqual([
-      `loki-lambda: [debug] no telemetry at all for ${result.requestId} within 2100 ms (not even platform.start); not waiting for it`,
+      `loki-lambda: [debug] no telemetry at all for ${result.requestId} within 300 ms (not even platform.start); not waiting for it`,
     ]);
   }, 60_000);
 });
@@ -299,28 +302,28 @@ describe('Lambda Managed Instances', () => {
 
 describe('an unexpected error that escapes everything (uncaughtException, unhandledRejection)', () => {
   it('is reported once; the extension then answers every event, ends no invocation early and exits cleanly', async () => {
-    // Preloaded into the extension's process: a throw and a rejection nobody catches, a while after start.
+    // Preloaded into the extension's process: a throw and a rejection nobody catches, when the test
+    // sends SIGUSR2 (during an invocation, so the process is not frozen).
     const dir = await mkdtemp(join(tmpdir(), 'loki-lambda-fault-'));
     const fault = join(dir, 'fault.cjs');
     await writeFile(
       fault,
-      "setTimeout(() => { throw new Error('injected failure'); }, 1500);\n" +
-        "setTimeout(() => { Promise.reject(new Error('injected rejection')); }, 1600);\n",
+      "process.on('SIGUSR2', () => {\n" +
+        "  setTimeout(() => { throw new Error('injected failure'); }, 0);\n" +
+        "  setTimeout(() => { Promise.reject(new Error('injected rejection')); }, 100);\n" +
+        '});\n',
     );
     receiver = await startLokiReceiver();
     emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }), {
       args: ['--require', fault, await bundledExtensionPath()],
-      // The injected timers must run whenever they are due, also between invocations.
+      // The injected rejection must run when it is due, even if the invocation has ended by then.
       freeze: false,
     });
 
-    const during = await emulator.invoke({
-      logs: ['spans the failure'],
-      durationMs: 2_500,
-      timeoutMs: 20_000,
-    });
-    const after = [];
-    for (let i = 0; i < 3; i++) after.push(await emulator.invoke({ durationMs: 20, timeoutMs: 20_000 }));
+    const during = emulator.invoke({ logs: ['spans the failure'], durationMs: 600, timeoutMs: 20_000 });
+    setTimeout(() => process.kill(emulator!.pid()!, 'SIGUSR2'), 100);
+    const results = [await during];
+    for (let i = 0; i < 3; i++) results.push(await emulator.invoke({ durationMs: 20, timeoutMs: 20_000 }));
     const shutdown = await emulator.shutdown();
 
     const reported = emulator
@@ -330,7 +333,7 @@ describe('an unexpected error that escapes everything (uncaughtException, unhand
     expect(reported).toEqual([
       'loki-lambda: unexpected error, logs are no longer shipped; the function runs normally: Error: injected failure',
     ]);
-    for (const result of [during, ...after]) {
+    for (const result of results) {
       expect(result).toMatchObject({ timedOut: false, extensionExited: false });
       expect(result.nextCalledAtMs).toBeDefined();
     }

@@ -23,6 +23,20 @@ const ROLE_CREDENTIALS = {
 const TOKEN = 'glc_eyJvIjoiMTIzNDU2IiwibiI6ImxvZ3MiLCJrIjoic2VjcmV0In0';
 const ROTATED_TOKEN = 'glc_eyJvIjoiMTIzNDU2IiwibiI6ImxvZ3MiLCJrIjoicm90YXRlZCJ9';
 const PASSWORD = 'p4ss-from-parameter-store';
+/**
+ * The extension's test-only timings (LOKI_LAMBDA_TEST_TIMINGS): short cooldowns after a failed push,
+ * a 10 ms wait between the SDK's attempts (seconds of backoff for throttling otherwise) and a short
+ * interval before a transient failure is read again. The schedule is the same, only faster.
+ */
+const COOLDOWN_INITIAL_MS = 50;
+const FAST = {
+  cooldownInitialMs: COOLDOWN_INITIAL_MS,
+  cooldownMaxMs: 400,
+  secretSdkRetryDelayMs: 10,
+  secretRetryInitialMs: 100,
+};
+/** Invocations this far apart: each push comes after the cooldown of the failed one before it. */
+const SPACING_MS = 2 * COOLDOWN_INITIAL_MS;
 
 let receiver: LokiReceiver | undefined;
 let emulator: LambdaEmulator | undefined;
@@ -40,11 +54,16 @@ async function startStores(): Promise<FakeSecretStores> {
   return stores;
 }
 
-async function start(env: Record<string, string>, auth?: Parameters<typeof startLokiReceiver>[0]) {
+async function start(
+  env: Record<string, string>,
+  auth?: Parameters<typeof startLokiReceiver>[0],
+  timings: Record<string, number> = {},
+) {
   receiver = await startLokiReceiver(auth);
   emulator = await startBundledExtension(
     lokiEnv(receiver.url, {
       LOKI_FLUSH_STRATEGY: 'end',
+      LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ ...FAST, ...timings }),
       ...fakeStoresEnv(stores!, ROLE_CREDENTIALS),
       ...env,
     }),
@@ -88,24 +107,25 @@ describe('Loki credentials from Secrets Manager and Parameter Store', () => {
 
   it('ends init without waiting for the secret: only the first push waits for it', async () => {
     const arn = (await startStores()).putSecret('loki/slow-token', TOKEN);
-    stores!.setFault(arn, { kind: 'slow', ms: 2_000 });
-    let answeredAtMs = 0;
-    const answered = (async () => {
-      while (stores!.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
-      answeredAtMs = Date.now();
-    })();
+    let release = () => {};
+    stores!.setFault(arn, { kind: 'held', until: new Promise<void>((resolve) => (release = resolve)) });
 
+    // Init ends while the store still holds the read (the emulator fails init after 10 s otherwise).
     const { receiver, emulator } = await start(
       { LOKI_BEARER_TOKEN_SECRET_ARN: arn },
       { auth: { bearerToken: TOKEN } },
     );
-    const initEndedAtMs = Date.now();
-    await emulator.invoke({ logs: ['held until the secret came'], timeoutMs: 10_000 });
+    const answeredAtInitEnd = stores!.requests.length;
+    // The store answers while the first push waits for the secret.
+    setTimeout(release, 100);
+    const result = await emulator.invoke({ logs: ['held until the secret came'], timeoutMs: 10_000 });
+    const shippedAtInvocationEnd = receiver.entries().map((e) => e.line);
     await emulator.shutdown();
-    await answered;
 
-    expect(initEndedAtMs).toBeLessThan(answeredAtMs);
-    expect(receiver.entries().map((e) => e.line)).toContain('held until the secret came');
+    expect(answeredAtInitEnd).toBe(0);
+    expect(result.timedOut).toBe(false);
+    expect(shippedAtInvocationEnd).toContain('held until the secret came');
+    expect(stores!.requests).toEqual([expect.objectContaining({ id: arn, status: 200 })]);
   });
 
   it('takes one key of a JSON secret (ARN#key)', async () => {
@@ -298,7 +318,7 @@ describe('when the credential cannot be read, the function runs on and one line 
       for (let i = 0; i < 40 && (i < 2 || !emulator.output().includes(`${c.variable} (`)); i++) {
         results.push(await emulator.invoke({ logs: [`line ${i}`] }));
         // Spaced out, so that pushes come after the cooldown of the failed ones.
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await new Promise((resolve) => setTimeout(resolve, SPACING_MS));
       }
       const shutdown = await emulator.shutdown();
 
@@ -318,9 +338,11 @@ describe('when the credential cannot be read, the function runs on and one line 
   it('a read that times out', async () => {
     const arn = (await startStores()).putSecret('loki/hanging', TOKEN);
     stores!.setFault(arn, { kind: 'slow', ms: 60_000 });
+    // The read timeout shrunk too (3 s for users): the store's 60 s is far beyond it either way.
     const { receiver, emulator } = await start(
       { LOKI_BEARER_TOKEN_SECRET_ARN: arn },
       { auth: { bearerToken: TOKEN } },
+      { secretReadTimeoutMs: 300 },
     );
 
     // The init read times out quietly (a freeze can make any read look late); the push's own read says so.
@@ -328,7 +350,7 @@ describe('when the credential cannot be read, the function runs on and one line 
     for (let i = 0; i < 40 && !emulator.output().includes('no answer within'); i++) {
       results.push(await emulator.invoke({ logs: [`line ${i}`] }));
       // Invocations spaced out, so that pushes come after the cooldown of the failed ones.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await new Promise((resolve) => setTimeout(resolve, SPACING_MS));
     }
     const shutdown = await emulator.shutdown();
 
@@ -336,7 +358,7 @@ describe('when the credential cannot be read, the function runs on and one line 
     expect(shutdown).toMatchObject({ exitCode: 0, killed: false });
     const lines = linesMentioning(emulator.output(), 'LOKI_BEARER_TOKEN_SECRET_ARN');
     expect(lines, emulator.output()).toHaveLength(1);
-    expect(lines[0]).toContain('no answer within 3000 ms');
+    expect(lines[0]).toContain('no answer within 300 ms');
     expect(lines[0]).toContain('secretsmanager:GetSecretValue');
     expect(receiver.requests()).toEqual([]);
   }, 30_000);

@@ -21,7 +21,9 @@ export type StoreFault =
   /** `ThrottlingException` (Rate exceeded) for the next `times` requests, every request without it. */
   | { readonly kind: 'throttling'; readonly times?: number }
   /** Answer (normally) only after `ms`. */
-  | { readonly kind: 'slow'; readonly ms: number };
+  | { readonly kind: 'slow'; readonly ms: number }
+  /** Answer (normally) only once `until` resolves: a read the test holds and releases. */
+  | { readonly kind: 'held'; readonly until: Promise<void> };
 
 export type StoreService = 'secretsmanager' | 'ssm';
 
@@ -253,14 +255,16 @@ export async function startFakeSecretStores(options: FakeSecretStoresOptions): P
     }
     const secret = target.service === 'secretsmanager' ? findSecret(id) : undefined;
     const fault = faultFor(id, ...(secret ? [secret.arn, secret.name] : []), parameterKey(id));
-    if (fault?.kind === 'slow') {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          resolve();
-        }, fault.ms);
-        timers.add(timer);
-      });
+    if (fault?.kind === 'slow' || fault?.kind === 'held') {
+      await (fault.kind === 'held'
+        ? fault.until
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              resolve();
+            }, fault.ms);
+            timers.add(timer);
+          }));
       if (res.destroyed) {
         record(0, 'valid');
         return;
