@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { builtLayerKey, recordBuiltLayer, reusableLayer } from './built-cache.js';
 import {
@@ -112,6 +113,40 @@ async function writeAtomically(path: string, content: Buffer): Promise<void> {
   }
 }
 
+/**
+ * Zips written at once. Deflating a runtime binary (~120 MB into ~45 MB) takes ~5 s of zlib's thread
+ * pool, so two side by side halve a multi-zip build on two cores. Each holds its binary and its zip
+ * in memory while it is written (~170 MB), which is why this stays small.
+ */
+const CONCURRENT_ZIPS = Math.min(2, availableParallelism());
+
+/**
+ * `work` over the items, at most `limit` at once, results in the items' order. After a failure no
+ * new item starts; the running ones finish (no zip is left half written), then the first error is thrown.
+ */
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && failure === undefined) {
+      const index = next++;
+      try {
+        results[index] = await work(items[index]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (failure !== undefined) throw failure.error;
+  return results;
+}
+
 /** Keeps the canonical order (ARCHES, FLAVORS) and drops duplicates. */
 function selected<T extends string>(all: readonly T[], wanted: readonly T[]): T[] {
   return all.filter((value) => wanted.includes(value));
@@ -119,8 +154,8 @@ function selected<T extends string>(all: readonly T[], wanted: readonly T[]): T[
 
 /**
  * Bundles the extension once and writes one deterministic layer zip per flavor and arch into
- * `outDir` as `loki-lambda-<flavor>-<arch>.zip`. Standalone layers get the pinned Node binary, from
- * the cache or downloaded with npm (and then cached).
+ * `outDir` as `loki-lambda-<flavor>-<arch>.zip`, two at a time on a machine with two cores or more.
+ * Standalone layers get the pinned Node binary, from the cache or downloaded with npm (and then cached).
  */
 export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLayer[]> {
   const { cacheDir, onProgress } = options;
@@ -135,38 +170,34 @@ export async function buildLayers(options: BuildLayersOptions): Promise<BuiltLay
   onProgress?.('Bundling the extension');
   const bundle = await bundleExtension(options.extensionEntry);
 
-  const built: BuiltLayer[] = [];
-  for (const flavor of flavors) {
-    for (const arch of arches) {
-      const name = layerZipName(flavor, arch);
-      const path = join(outDir, name);
-      const key = options.reuse === true ? builtLayerKey(bundle, flavor, arch) : undefined;
-      const reusable = key === undefined ? undefined : await reusableLayer(path, key);
-      if (reusable !== undefined) {
-        onProgress?.(`Reusing ${name} (built before from the same sources)`);
-        built.push(reusable);
-        continue;
-      }
-      const node =
-        flavor === 'standalone' ? await loadNodeBinary(arch, { cacheDir, runNpm, onProgress }) : null;
-      const bun = flavor === 'al2' ? await loadBunBinary(arch, { cacheDir, runNpm, onProgress }) : null;
-      onProgress?.(`Writing ${name}`);
-      const zip = await createDeterministicZip(layerFiles(bundle, node, bun));
-      await writeAtomically(path, zip);
-      const digest = createHash('sha256').update(zip).digest();
-      const layer: BuiltLayer = {
-        flavor,
-        arch,
-        path,
-        sizeBytes: zip.length,
-        sha256Hex: digest.toString('hex'),
-        sha256Base64: digest.toString('base64'),
-        nodeVersion: node?.version ?? null,
-        ...(bun ? { bunVersion: bun.version } : {}),
-      };
-      built.push(layer);
-      if (key !== undefined) await recordBuiltLayer(layer, key);
+  const targets = flavors.flatMap((flavor) => arches.map((arch) => ({ flavor, arch })));
+  return inParallel(targets, CONCURRENT_ZIPS, async ({ flavor, arch }): Promise<BuiltLayer> => {
+    const name = layerZipName(flavor, arch);
+    const path = join(outDir, name);
+    const key = options.reuse === true ? builtLayerKey(bundle, flavor, arch) : undefined;
+    const reusable = key === undefined ? undefined : await reusableLayer(path, key);
+    if (reusable !== undefined) {
+      onProgress?.(`Reusing ${name} (built before from the same sources)`);
+      return reusable;
     }
-  }
-  return built;
+    const node =
+      flavor === 'standalone' ? await loadNodeBinary(arch, { cacheDir, runNpm, onProgress }) : null;
+    const bun = flavor === 'al2' ? await loadBunBinary(arch, { cacheDir, runNpm, onProgress }) : null;
+    onProgress?.(`Writing ${name}`);
+    const zip = await createDeterministicZip(layerFiles(bundle, node, bun));
+    await writeAtomically(path, zip);
+    const digest = createHash('sha256').update(zip).digest();
+    const layer: BuiltLayer = {
+      flavor,
+      arch,
+      path,
+      sizeBytes: zip.length,
+      sha256Hex: digest.toString('hex'),
+      sha256Base64: digest.toString('base64'),
+      nodeVersion: node?.version ?? null,
+      ...(bun ? { bunVersion: bun.version } : {}),
+    };
+    if (key !== undefined) await recordBuiltLayer(layer, key);
+    return layer;
+  });
 }

