@@ -486,7 +486,7 @@ describe('Loki receiver: injected faults', () => {
 
   it('stores a delayed push before it answers', async () => {
     const receiver = await start();
-    await receiver.inject({ kind: 'delay', ms: 300, times: 1 });
+    await receiver.inject({ kind: 'delay', ms: 50, times: 1 });
     let answered = false;
 
     const pending = postPush(receiver.pushUrl, [stream('{app="a"}', [ns(), 'slow'])]).then((response) => {
@@ -587,7 +587,7 @@ describe('Loki receiver: injected faults', () => {
 
   it('leaves a connection with a push in flight open when closing idle sockets', async () => {
     const receiver = await start();
-    await receiver.inject({ kind: 'delay', ms: 200, times: 1 });
+    await receiver.inject({ kind: 'delay', ms: 50, times: 1 });
 
     const pending = postPush(receiver.pushUrl, [stream('{app="a"}', [ns(), 'in flight'])]);
     await receiver.waitForRequests(1);
