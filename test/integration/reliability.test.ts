@@ -18,7 +18,7 @@ const TOKEN = 'rel-TOKEN-9f8e7d';
 const FAST = {
   LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({
     cooldownInitialMs: 100,
-    cooldownMaxMs: 800,
+    cooldownMaxMs: 400,
     endPushBudgetMs: 200,
     retryInitialBackoffMs: 5,
     retryMaxBackoffMs: 50,
@@ -27,7 +27,7 @@ const FAST = {
 const FAST_COOLDOWN_INITIAL_MS = 100;
 /** /next comes at the latest this long before an invocation's deadline (not shrunk). */
 const DEADLINE_MARGIN_MS = DEFAULT_TIMINGS.invokeDeadlineMarginMs;
-const FAST_COOLDOWN_MAX_MS = 800;
+const FAST_COOLDOWN_MAX_MS = 400;
 let receiver: LokiReceiver | undefined;
 let emulator: LambdaEmulator | undefined;
 
@@ -86,7 +86,7 @@ describe('reliability under faults', () => {
 
     const results = [];
     for (let i = 0; i < 50; i++) {
-      results.push(await lambda.invoke({ logs: [`outage ${i}`], durationMs: 30, timeoutMs: 3000 }));
+      results.push(await lambda.invoke({ logs: [`outage ${i}`], durationMs: 10, timeoutMs: 3000 }));
     }
     await loki.inject({ kind: 'up' });
     for (let i = 0; i < 3; i++) {
