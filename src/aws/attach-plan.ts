@@ -123,17 +123,8 @@ export function planAttach(
       layerName: layer.name,
     });
   }
-  if (
-    layer.compatibleArchitectures !== undefined &&
-    layer.compatibleArchitectures.length > 0 &&
-    !layer.compatibleArchitectures.includes(fn.architecture)
-  ) {
-    refusals.push({
-      kind: 'arch-mismatch',
-      functionArch: fn.architecture,
-      layerArches: layer.compatibleArchitectures,
-    });
-  }
+  const archRefusal = archMismatch(fn, layer);
+  if (archRefusal !== undefined) refusals.push(archRefusal);
 
   const layersAfter = replaceOurLayers(fn.layers, layer.arn, isOurs);
   if (layersAfter.length > MAX_LAYERS_PER_FUNCTION)
@@ -208,18 +199,16 @@ export function planUpgrade(fn: FunctionSnapshot, layer: LayerTarget, isOurs: Is
   ) {
     refusals.push({ kind: 'amazon-linux-2', runtime: fn.runtime });
   }
-  if (
-    layer.compatibleArchitectures !== undefined &&
-    layer.compatibleArchitectures.length > 0 &&
-    !layer.compatibleArchitectures.includes(fn.architecture)
-  ) {
-    refusals.push({
-      kind: 'arch-mismatch',
-      functionArch: fn.architecture,
-      layerArches: layer.compatibleArchitectures,
-    });
-  }
+  const archRefusal = archMismatch(fn, layer);
+  if (archRefusal !== undefined) refusals.push(archRefusal);
   return finish(base, fn, replaceOurLayers(fn.layers, layer.arn, isOurs), fn.env, refusals);
+}
+
+/** A layer built for other architectures than the function's (a layer that says none fits any). */
+function archMismatch(fn: FunctionSnapshot, layer: LayerTarget): Refusal | undefined {
+  const arches = layer.compatibleArchitectures;
+  if (arches === undefined || arches.length === 0 || arches.includes(fn.architecture)) return undefined;
+  return { kind: 'arch-mismatch', functionArch: fn.architecture, layerArches: arches };
 }
 
 /** Every version of the extension replaced by `target`, once, where the first one was; others kept in order. */

@@ -7,6 +7,7 @@ import {
   UntagResourceCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-lambda';
+import { unqualifiedFunctionArn } from './arn.js';
 
 /** The tag attach and upgrade put on a function (its value: the CLI version); detach removes it. */
 export const INSTRUMENTED_TAG = 'loki-lambda:version';
@@ -40,7 +41,7 @@ export function iacMarker(tags: Readonly<Record<string, string>>): { tool: strin
 
 export async function readFunctionExtras(lambda: LambdaClient, arn: string): Promise<FunctionExtras> {
   const [tags, aliases] = await Promise.all([
-    lambda.send(new ListTagsCommand({ Resource: unqualified(arn) })),
+    lambda.send(new ListTagsCommand({ Resource: unqualifiedFunctionArn(arn) })),
     lambda.send(new ListAliasesCommand({ FunctionName: arn })),
   ]);
   return {
@@ -53,12 +54,14 @@ export async function readFunctionExtras(lambda: LambdaClient, arn: string): Pro
 
 export async function tagInstrumented(lambda: LambdaClient, arn: string, version: string): Promise<void> {
   await lambda.send(
-    new TagResourceCommand({ Resource: unqualified(arn), Tags: { [INSTRUMENTED_TAG]: version } }),
+    new TagResourceCommand({ Resource: unqualifiedFunctionArn(arn), Tags: { [INSTRUMENTED_TAG]: version } }),
   );
 }
 
 export async function untagInstrumented(lambda: LambdaClient, arn: string): Promise<void> {
-  await lambda.send(new UntagResourceCommand({ Resource: unqualified(arn), TagKeys: [INSTRUMENTED_TAG] }));
+  await lambda.send(
+    new UntagResourceCommand({ Resource: unqualifiedFunctionArn(arn), TagKeys: [INSTRUMENTED_TAG] }),
+  );
 }
 
 /** Publishes `$LATEST` as a new version and, when asked, moves an alias to it. */
@@ -80,10 +83,4 @@ export async function publishFunctionVersion(
     );
   }
   return { version, alias };
-}
-
-/** Tags belong to the function, not to a version or alias: drop a qualifier. */
-function unqualified(arn: string): string {
-  const parts = arn.split(':');
-  return parts.length > 7 ? parts.slice(0, 7).join(':') : arn;
 }

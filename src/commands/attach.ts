@@ -28,6 +28,7 @@ import {
   type FleetFlags,
   fleetOptionsFrom,
 } from './fleet-options.js';
+import type { RegisterCommand } from './register.js';
 
 export interface AttachOptions extends ManyRegionsOptions, GrantOptions, LokiOptions, FleetFlags {
   readonly functionsRegex?: string;
@@ -61,12 +62,7 @@ export function addAttachOptions(command: Command): Command {
     .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
 }
 
-export function registerAttachCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerAttachCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   const command = program
     .command('attach')
     .description('add the layer and LOKI_* settings to functions, keeping what is there')
@@ -80,7 +76,7 @@ export function registerAttachCommand(
       setExitCode(await attachCommand(io, functions, options, deps, 'attach'));
     },
   );
-}
+};
 
 /** attach and deploy: validate everything, then hand over to the shared run. */
 export async function attachCommand(

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
 import type { Ora } from 'ora';
 import { type CliIo, ExitCode } from '../io.js';
 import type { LayerBuilder } from '../layer/builder.js';
@@ -9,6 +8,7 @@ import { ARCHES, FLAVORS } from '../layer/targets.js';
 import { builtLayersDocument, renderBuiltLayers } from '../render/build.js';
 import { createOutput } from '../render/output.js';
 import { collect, parseArches, parseFlavors } from './choices.js';
+import type { RegisterCommand } from './register.js';
 
 export const OUT_DIR_DEFAULT = 'dist/layers';
 
@@ -86,12 +86,12 @@ async function runBuild(flags: BuildFlags, io: CliIo, buildLayers: LayerBuilder)
   }
 }
 
-export function registerBuildCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  buildLayers: LayerBuilder,
-): void {
+export const registerBuildCommand: RegisterCommand<[LayerBuilder]> = (
+  program,
+  io,
+  setExitCode,
+  buildLayers,
+) => {
   program
     .command('build')
     .description('bundle the extension and write the layer zips (no AWS account needed)')
@@ -114,4 +114,4 @@ export function registerBuildCommand(
     .action(async (flags: BuildFlags) => {
       setExitCode(await runBuild(flags, io, buildLayers));
     });
-}
+};

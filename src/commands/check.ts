@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
 import { loadConfigFile } from '../config-file.js';
 import { type CliIo, ExitCode } from '../io.js';
@@ -11,19 +10,20 @@ import { USER_AGENT } from '../version.js';
 import { addCommonOptions, addLokiOptions, type CommonOptions, resolveLokiEnv } from './aws-options.js';
 import type { SecretCheck } from './check-secret.js';
 import { functionNameOf, readFunctionEnv } from './function-settings.js';
+import type { RegisterCommand } from './register.js';
 
 /** The `function` label of the test line when no function is named. */
 export const CHECK_FUNCTION_LABEL = 'loki-lambda-check';
 
 type CheckOptions = CommonOptions & LokiOptions;
 
-export function registerCheckCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  aws: AwsDeps,
-  loki: LokiDeps,
-): void {
+export const registerCheckCommand: RegisterCommand<[AwsDeps, LokiDeps]> = (
+  program,
+  io,
+  setExitCode,
+  aws,
+  loki,
+) => {
   const command = program
     .command('check')
     .description('prove that Loki settings work: validate them, push a test line and read it back')
@@ -32,7 +32,7 @@ export function registerCheckCommand(
   addCommonOptions(command).action(async (fn: string | undefined, options: CheckOptions) => {
     setExitCode(await checkCommand(io, fn, options, aws, loki));
   });
-}
+};
 
 async function checkCommand(
   io: CliIo,

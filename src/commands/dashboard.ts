@@ -1,5 +1,4 @@
 import { isAbsolute, join } from 'node:path';
-import type { Command } from 'commander';
 import type { DashboardDeps } from '../dashboard/deps.js';
 import { type CliIo, ExitCode } from '../io.js';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../render/dashboard.js';
 import { createOutput } from '../render/output.js';
 import { USER_AGENT, VERSION } from '../version.js';
+import type { RegisterCommand } from './register.js';
 
 interface DashboardOptions {
   readonly app?: string;
@@ -21,12 +21,12 @@ interface DashboardOptions {
   readonly folder?: string;
 }
 
-export function registerDashboardCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: DashboardDeps,
-): void {
+export const registerDashboardCommand: RegisterCommand<[DashboardDeps]> = (
+  program,
+  io,
+  setExitCode,
+  deps,
+) => {
   program
     .command('dashboard')
     .description(
@@ -44,7 +44,7 @@ export function registerDashboardCommand(
     .action(async (options: DashboardOptions) => {
       setExitCode(await dashboardCommand(io, options, deps));
     });
-}
+};
 
 async function dashboardCommand(io: CliIo, options: DashboardOptions, deps: DashboardDeps): Promise<number> {
   const out = createOutput(io, 'dashboard', false);

@@ -1,19 +1,13 @@
-import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
-import type { CliIo } from '../io.js';
 import { type AttachOptions, addAttachOptions, attachCommand } from './attach.js';
 import { addCommonOptions } from './aws-options.js';
+import type { RegisterCommand } from './register.js';
 
 /**
  * One command instead of the old deploy script: read the function, build the flavor its runtime
  * needs for its architecture, publish (or reuse) that layer version, and attach it with the settings.
  */
-export function registerDeployCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerDeployCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   const command = program
     .command('deploy')
     .description('build, publish (or reuse) and attach the layer to one function in one step')
@@ -30,4 +24,4 @@ export function registerDeployCommand(
       ),
     );
   });
-}
+};

@@ -1,6 +1,5 @@
 import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, join } from 'node:path';
-import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
 import { ZipTooLargeError } from '../aws/errors.js';
 import type { LayerZip } from '../aws/layer-versions.js';
@@ -29,6 +28,7 @@ import {
   prepareAws,
 } from './aws-options.js';
 import { collect, parseArches, parseFlavors } from './choices.js';
+import type { RegisterCommand } from './register.js';
 
 interface PublishOptions extends CommonOptions, GrantOptions {
   readonly layerName?: string;
@@ -48,12 +48,7 @@ async function isFile(path: string): Promise<boolean> {
 
 const ZIP_NAME = /loki-lambda-(slim|standalone)-(x86_64|arm64)\.zip$/;
 
-export function registerPublishCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerPublishCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   const command = program
     .command('publish')
     .description('publish the layer zip as a Lambda layer version (reuses an identical one)')
@@ -72,7 +67,7 @@ export function registerPublishCommand(
   addCommonOptions(command).action(async (options: PublishOptions) => {
     setExitCode(await publishCommand(io, options, deps));
   });
-}
+};
 
 async function publishCommand(io: CliIo, options: PublishOptions, deps: AwsDeps): Promise<number> {
   const out = createOutput(io, 'publish', options.json ?? false);

@@ -1,5 +1,4 @@
 import { isAbsolute, join } from 'node:path';
-import type { Command } from 'commander';
 import {
   buildRules,
   RULE_THRESHOLDS_DEFAULT,
@@ -12,6 +11,7 @@ import { parseDurationMs } from '../loki/duration.js';
 import { renderWriteFailure, renderWritten } from '../render/dashboard.js';
 import { createOutput } from '../render/output.js';
 import { ruleFileYaml } from '../render/rules-yaml.js';
+import type { RegisterCommand } from './register.js';
 
 interface RulesOptions {
   readonly app?: string;
@@ -27,12 +27,12 @@ interface RulesOptions {
 
 const D = RULE_THRESHOLDS_DEFAULT;
 
-export function registerRulesCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: Pick<DashboardDeps, 'writeTextFile'>,
-): void {
+export const registerRulesCommand: RegisterCommand<[Pick<DashboardDeps, 'writeTextFile'>]> = (
+  program,
+  io,
+  setExitCode,
+  deps,
+) => {
   program
     .command('rules')
     .description(
@@ -66,7 +66,7 @@ export function registerRulesCommand(
     .action(async (options: RulesOptions) => {
       setExitCode(await rulesCommand(io, options, deps));
     });
-}
+};
 
 async function rulesCommand(
   io: CliIo,

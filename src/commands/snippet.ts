@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { parseLayerVersionArn } from '../aws/arn.js';
 import type { AwsDeps } from '../aws/deps.js';
 import { isSecretVariable } from '../aws/loki-env.js';
@@ -13,6 +12,7 @@ import type { LokiOptions } from '../settings.js';
 import { VERSION } from '../version.js';
 import { addLokiOptions, resolveLokiEnv } from './aws-options.js';
 import { parseChoices } from './choices.js';
+import type { RegisterCommand } from './register.js';
 
 interface SnippetOptions extends LokiOptions {
   readonly format?: string;
@@ -30,12 +30,7 @@ interface SnippetOptions extends LokiOptions {
 
 const FUNCTION_NAME_DEFAULT = 'my-function';
 
-export function registerSnippetCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerSnippetCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   const command = program
     .command('snippet')
     .description(
@@ -55,7 +50,7 @@ export function registerSnippetCommand(
   addLokiOptions(command).action(async (options: SnippetOptions) => {
     setExitCode(await snippetCommand(io, options, deps));
   });
-}
+};
 
 async function snippetCommand(io: CliIo, options: SnippetOptions, deps: AwsDeps): Promise<number> {
   const out = createOutput(io, 'snippet', options.json ?? false);

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
 import type { FunctionStatus } from '../aws/fleet-status.js';
 import { resolveRegions } from '../aws/regions.js';
@@ -17,6 +16,7 @@ import {
 import { parseRegex } from './aws-options.js';
 import { collect, parseChoices } from './choices.js';
 import { parseConcurrency, parseTags } from './fleet-options.js';
+import type { RegisterCommand } from './register.js';
 
 interface StatusOptions {
   readonly region?: string[];
@@ -34,12 +34,7 @@ interface StatusOptions {
 /** Reads at once per region: well under Lambda's control-plane rate (GetFunctionConfiguration ~15/s). */
 export const STATUS_CONCURRENCY_DEFAULT = 8;
 
-export function registerStatusCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerStatusCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   program
     .command('status')
     .description('one line per function: instrumented or not, layer version, outdated, settings valid')
@@ -57,7 +52,7 @@ export function registerStatusCommand(
     .action(async (functions: string[], options: StatusOptions) => {
       setExitCode(await statusCommand(io, functions, options, deps));
     });
-}
+};
 
 async function statusCommand(
   io: CliIo,

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { Command } from 'commander';
 import { type AuthSettingNames, ENV_VARS, parseAuth } from '../../extension/config.js';
 import type { AwsDeps } from '../aws/deps.js';
 import { firstDefined } from '../config-file.js';
@@ -15,6 +14,7 @@ import { createOutput } from '../render/output.js';
 import { OUTPUT_FORMATS, type OutputFormat, renderEntry, renderLokiError } from '../render/tail.js';
 import { USER_AGENT } from '../version.js';
 import { functionNameOf, readFunctionEnv } from './function-settings.js';
+import type { RegisterCommand } from './register.js';
 
 export const SINCE_DEFAULT = '1h';
 /** tail names its own flags when the extension's auth rules refuse a combination. */
@@ -46,13 +46,13 @@ interface TailOptions {
   readonly config?: string;
 }
 
-export function registerTailCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  aws: AwsDeps,
-  loki: LokiDeps,
-): void {
+export const registerTailCommand: RegisterCommand<[AwsDeps, LokiDeps]> = (
+  program,
+  io,
+  setExitCode,
+  aws,
+  loki,
+) => {
   program
     .command('tail')
     .description("show a function's recent logs from Loki, then follow new ones as they arrive")
@@ -76,7 +76,7 @@ export function registerTailCommand(
     .action(async (fn: string | undefined, options: TailOptions) => {
       setExitCode(await tailCommand(io, fn, options, aws, loki));
     });
-}
+};
 
 async function tailCommand(
   io: CliIo,

@@ -1,103 +1,35 @@
-import type { Command } from 'commander';
 import type { AwsDeps } from '../aws/deps.js';
-import { NO_SETTINGS } from '../aws/loki-env.js';
 import { firstDefined } from '../config-file.js';
-import { type CliIo, ExitCode } from '../io.js';
-import { LAYER_NAME_DEFAULT } from '../layer/targets.js';
-import { createOutput } from '../render/output.js';
 import { VERSION } from '../version.js';
-import {
-  addCommonOptions,
-  addGrantOptions,
-  createRegionContexts,
-  type GrantOptions,
-  grantsFrom,
-  type ManyRegionsOptions,
-  parseRegex,
-  prepareAws,
-} from './aws-options.js';
-import {
-  addRolloutOptions,
-  addSelectionOptions,
-  type FleetFlags,
-  fleetOptionsFrom,
-} from './fleet-options.js';
+import { addGrantOptions, type GrantOptions, grantsFrom } from './aws-options.js';
+import { addFleetCommandOptions, type FleetCommandOptions, runFleetCommand } from './fleet-command.js';
+import type { RegisterCommand } from './register.js';
 
-interface UpgradeOptions extends ManyRegionsOptions, GrantOptions, FleetFlags {
-  readonly functionsRegex?: string;
-  readonly layerName?: string;
+interface UpgradeOptions extends FleetCommandOptions, GrantOptions {
   readonly s3Bucket?: string;
-  readonly dryRun?: boolean;
-  readonly yes?: boolean;
 }
 
-export function registerUpgradeCommand(
-  program: Command,
-  io: CliIo,
-  setExitCode: (code: number) => void,
-  deps: AwsDeps,
-): void {
+export const registerUpgradeCommand: RegisterCommand<[AwsDeps]> = (program, io, setExitCode, deps) => {
   const command = program
     .command('upgrade')
     .description(
       "move functions that have the extension to this version's layer (same flavor and arch), changing nothing else",
     )
-    .argument('[functions...]', 'function names or ARNs')
-    .option('--functions-regex <regex>', 'also every function in the region whose name matches')
-    .option('--layer-name <name>', `base name of our layer (default: ${LAYER_NAME_DEFAULT})`)
-    .option('--s3-bucket <bucket>', 'stage layer zips over 50 MiB in this bucket (same region)');
-  addGrantOptions(command);
-  command
-    .option('--dry-run', 'show the plan and change nothing')
-    .option('-y, --yes', 'apply without asking (required when there is no terminal, e.g. in CI)');
-  addSelectionOptions(command);
-  addRolloutOptions(command);
-  addCommonOptions(command, { manyRegions: true }).action(
-    async (functions: string[], options: UpgradeOptions) => {
-      setExitCode(await upgradeCommand(io, functions, options, deps));
-    },
-  );
-}
-
-async function upgradeCommand(
-  io: CliIo,
-  functions: readonly string[],
-  options: UpgradeOptions,
-  deps: AwsDeps,
-): Promise<number> {
-  const out = createOutput(io, 'upgrade', options.json ?? false);
-  const prepared = await prepareAws(io, out, options, functions, { manyRegions: true });
-  if (!prepared.ok) return ExitCode.usage;
-  const { file } = prepared;
-  const problems: string[] = [];
-  const pattern = parseRegex(firstDefined(options.functionsRegex, file.functionsRegex), problems);
-  const fleet = fleetOptionsFrom(options, problems);
-  const grants = grantsFrom(options, file, problems);
-  if (problems.length > 0) {
-    for (const problem of problems) out.error(problem);
-    return ExitCode.usage;
-  }
-  const baseName = firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT;
-  // Loaded here, with the AWS SDK, so that `--help` and the other commands start without it.
-  const { runFunctionsInRegions } = await import('./run-functions.js');
-  const names = functions.length > 0 ? functions : (file.functions ?? []);
-  return runFunctionsInRegions(await createRegionContexts(deps, prepared, out, names), out, {
-    mode: 'upgrade',
-    names,
-    pattern,
-    baseName,
-    source: {
-      kind: 'publish',
-      baseName,
-      // Each function keeps the flavor it has.
-      flavor: undefined,
-      s3Bucket: firstDefined(options.s3Bucket, file.s3Bucket),
-      grants,
-      version: VERSION,
-    },
-    settings: NO_SETTINGS,
-    dryRun: options.dryRun ?? false,
-    yes: options.yes ?? false,
-    fleet,
+    .argument('[functions...]', 'function names or ARNs');
+  addFleetCommandOptions(command, (own) => {
+    own.option('--s3-bucket <bucket>', 'stage layer zips over 50 MiB in this bucket (same region)');
+    addGrantOptions(own);
+  }).action(async (functions: string[], options: UpgradeOptions) => {
+    setExitCode(
+      await runFleetCommand(io, deps, 'upgrade', functions, options, (file, baseName, problems) => ({
+        kind: 'publish',
+        baseName,
+        // Each function keeps the flavor it has.
+        flavor: undefined,
+        s3Bucket: firstDefined(options.s3Bucket, file.s3Bucket),
+        grants: grantsFrom(options, file, problems),
+        version: VERSION,
+      })),
+    );
   });
-}
+};
