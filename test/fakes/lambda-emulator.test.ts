@@ -538,7 +538,8 @@ describe('freeze', () => {
     await emulator.invoke();
     await sleep(100);
     const before = ticks(emulator.output());
-    await sleep(300);
+    // Some 15 ticks if it were not frozen.
+    await sleep(150);
     const afterFrozen = ticks(emulator.output());
     await emulator.shutdown({ deadlineInMs: 300 });
 
@@ -561,7 +562,8 @@ describe('freeze', () => {
     await emulator.invoke();
     await sleep(100);
     const before = ticks(emulator.output());
-    await sleep(300);
+    // Some 15 ticks if it were not frozen.
+    await sleep(150);
 
     expect(emulator.registeredName()).toBe('fake-launcher');
     expect(ticks(emulator.output())).toBe(before);
@@ -572,7 +574,7 @@ describe('freeze', () => {
 
     await emulator.invoke();
     const before = ticks(emulator.output());
-    await sleep(300);
+    await sleep(150);
 
     expect(ticks(emulator.output())).toBeGreaterThan(before);
   });
