@@ -18,7 +18,15 @@ export default defineConfig({
       // shared module (aws-sdk-client-mock) must not rely on another file having undone it.
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'], isolate: false } },
       { extends: true, test: { name: 'fakes', include: ['test/fakes/**/*.test.ts'], isolate: false } },
-      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          // A new directory per run for the layer zips that build.test and layer-run.test share.
+          globalSetup: ['test/support/shared-layers-setup.ts'],
+        },
+      },
     ],
   },
 });

@@ -2,19 +2,14 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BuiltLayer, buildLayers } from '../../src/layer/build-layers.js';
 import { RUNTIME_NODE_PATH } from '../../src/layer/launcher.js';
-import { createNpmRunner } from '../../src/layer/npm.js';
 import { lokiEnv } from '../support/extension-harness.js';
 import { type LambdaEmulator, startLambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 import { readZip } from '../support/read-zip.js';
+import { sharedLayerBuild } from '../support/shared-layers.js';
 
-const NODE_CACHE_DIR =
-  process.env.LOKI_LAMBDA_TEST_CACHE_DIR ??
-  fileURLToPath(new URL('../../.loki-lambda-cache', import.meta.url));
 const BUILD_TIMEOUT_MS = 300_000;
 const RUN_TIMEOUT_MS = 120_000;
 /** Node under qemu user emulation starts in seconds, not milliseconds. */
@@ -43,19 +38,17 @@ const arm64SkipReason = !onLinux
     : '';
 
 let work: string;
-let layers: BuiltLayer[];
+let layers: { flavor: string; arch: string; path: string }[];
 let receiver: LokiReceiver | undefined;
 let emulator: LambdaEmulator | undefined;
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'loki-lambda-layer-run-'));
-  layers = await buildLayers({
-    arches: ['x86_64', 'arm64'],
-    flavors: ['standalone', 'al2'],
-    outDir: join(work, 'layers'),
-    cacheDir: NODE_CACHE_DIR,
-    runNpm: createNpmRunner(process.cwd(), process.env),
-  });
+  // The zips `loki-lambda build` wrote in this test run, built once for this file and build.test.ts.
+  const { result } = await sharedLayerBuild();
+  if (result.code !== 0)
+    throw new Error(`loki-lambda build failed (exit code ${result.code}): ${result.err}`);
+  layers = (JSON.parse(result.out) as { layers: typeof layers }).layers;
 }, BUILD_TIMEOUT_MS);
 
 afterEach(async () => {

@@ -1,0 +1,33 @@
+/**
+ * vitest globalSetup of the integration project: a new directory for the layer zips this run shares
+ * between test files (shared-layers.ts), removed when the run ends. Zips are never shared between
+ * runs: each run tests what its own code builds.
+ */
+import { readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { isAlive } from './test-cache.js';
+
+/**
+ * In the temporary directory, not the repository's .loki-lambda-cache: the CLI masks the value of
+ * PWD in what it prints (the name looks like a password's), and vitest runs in the repository.
+ */
+const RUNS_DIR = tmpdir();
+const RUN_PREFIX = 'loki-lambda-test-layers-';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // What a run that was killed left behind (its vitest process is gone).
+  for (const name of await readdir(RUNS_DIR)) {
+    const pid = Number(name.slice(RUN_PREFIX.length));
+    if (name.startsWith(RUN_PREFIX) && pid > 0 && !isAlive(pid)) {
+      await rm(join(RUNS_DIR, name), { recursive: true, force: true });
+    }
+  }
+  const dir = join(RUNS_DIR, `${RUN_PREFIX}${process.pid}`);
+  await rm(dir, { recursive: true, force: true });
+  project.provide('sharedLayersDir', dir);
+  return async () => {
+    await rm(dir, { recursive: true, force: true });
+  };
+}
