@@ -115,7 +115,8 @@ interface RegionRun {
  * detach, deploy and upgrade. Nothing is created or changed in AWS before the confirmation.
  * Over several regions, each region is selected, read and planned with its own clients
  * (and its own layer, published or reused there), every plan is shown, one confirmation covers them
- * all, then each region is applied in turn. With one region the output is that of a single run.
+ * all, then the regions are applied side by side within one --concurrency limit. With one region the
+ * output is that of a single run.
  */
 export async function runFunctionsInRegions(
   regions: ReadonlyArray<{ readonly ctx: AwsContext; readonly names: readonly string[] }>,
@@ -189,10 +190,10 @@ export async function runFunctionsInRegions(
     return finish(ExitCode.failure, renderAwsError(error));
   };
   /** A region that cannot go on: alone it ends the run, among others it is reported and the rest go on. */
-  const regionFailed = (run: RegionRun, error: unknown): number | undefined => {
+  const regionFailed = (run: RegionRun, error: unknown, to: Output = out): number | undefined => {
     if (!many) return fail(error);
     run.error = renderAwsError(error).trimEnd();
-    out.error(`${run.ctx.region}: ${renderAwsError(error)}`);
+    to.error(`${run.ctx.region}: ${renderAwsError(error)}`);
     return undefined;
   };
 
@@ -385,22 +386,30 @@ export async function runFunctionsInRegions(
   const onTerminal = deps.interactive && !out.json;
   let done = 0;
   let failed = 0;
-  for (const run of runs) {
-    if (run.pending.length === 0) continue;
-    if (interrupted.aborted) return stopped();
-    if (many) out.human(renderRegionHeading(run.ctx.region));
-    const published = await publishRegion(run);
-    if (published === 'stopped') return stopped();
-    if (typeof published === 'number') return published;
-    if (published === 'failed') continue;
-    await mapWithLimit(run.pending, fleet.concurrency, (fn) => applyOne(run, fn));
-    if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
+  if (interrupted.aborted) return stopped();
+  // The regions side by side: each publishes what its changes need, all at once, and their lines are
+  // shown together, region by region in the order given; then their updates share one limit of
+  // --concurrency, taken in turn from each region so that every region progresses from the start.
+  const applying = runs.filter((run) => run.pending.length > 0);
+  const held = applying.map(() => holdOutput(out, many));
+  const published = await Promise.all(applying.map((run, i) => publishRegion(run, held[i]?.out ?? out)));
+  const ready: RegionRun[] = [];
+  for (const [i, run] of applying.entries()) {
+    if (held[i]?.holding) out.human(renderRegionHeading(run.ctx.region));
+    held[i]?.release();
+    if (published[i] === 'done') ready.push(run);
   }
+  const ended = published.find((result) => typeof result === 'number');
+  if (ended !== undefined) return ended;
+  if (published.includes('stopped')) return stopped();
+  const updates = takeInTurn(ready.map((run) => run.pending.map((fn) => ({ run, fn }))));
+  await mapWithLimit(updates, fleet.concurrency, ({ run, fn }) => applyOne(run, fn));
+  if (onTerminal && updates.length > 0) out.progress(CLEAR_PROGRESS_LINE);
   if (interrupted.aborted) return stopped();
   return report(out, runs, false, finish, undefined, printed);
 
   // Confirmed: now publish the versions the changes need (and only those), in the region's own account.
-  async function publishRegion(run: RegionRun): Promise<'done' | 'stopped' | 'failed' | number> {
+  async function publishRegion(run: RegionRun, out: Output): Promise<'done' | 'stopped' | 'failed' | number> {
     if (request.source?.kind !== 'publish') return 'done';
     const used = new Set(run.pending.map((fn) => flavorArchKey(run.choose(fn).flavor, run.choose(fn).arch)));
     const grants = request.source.grants;
@@ -418,7 +427,7 @@ export async function runFunctionsInRegions(
         );
       }
     } catch (error) {
-      const ended = regionFailed(run, error);
+      const ended = regionFailed(run, error, out);
       if (ended !== undefined) return ended;
       // Its functions keep what they have: each says why.
       for (const fn of run.pending) {
@@ -470,7 +479,8 @@ export async function runFunctionsInRegions(
     done++;
     if (outcome?.status === 'failed') failed++;
     if (onTerminal) out.progress(CLEAR_PROGRESS_LINE);
-    if (outcome !== undefined) out.human(renderOutcomeLine(outcome));
+    // Among several regions, whose result it is (the lines of all regions come as they finish).
+    if (outcome !== undefined) out.human(`${many ? `${run.ctx.region}: ` : ''}${renderOutcomeLine(outcome)}`);
     printed.add(printedKey(run, fn.name));
     if (onTerminal) out.progress(renderRolloutProgress(done, pendingCount, failed));
   }
@@ -494,6 +504,39 @@ export async function runFunctionsInRegions(
       out.human(renderPublishedVersion(fn.name, published.version, published.alias));
     }
   }
+}
+
+/**
+ * Among several regions, a region's lines held back until `release`, so that regions working at once
+ * still print theirs together; with one region, the output itself. Progress goes out at once.
+ */
+function holdOutput(
+  out: Output,
+  hold: boolean,
+): { out: Output; readonly holding: boolean; release: () => void } {
+  if (!hold) return { out, holding: false, release: () => {} };
+  const lines: Array<() => void> = [];
+  return {
+    out: {
+      ...out,
+      human: (text) => lines.push(() => out.human(text)),
+      error: (text) => lines.push(() => out.error(text)),
+    },
+    get holding() {
+      return lines.length > 0;
+    },
+    release: () => {
+      for (const line of lines.splice(0)) line();
+    },
+  };
+}
+
+/** The items of every list, one from each in turn: [[a1, a2], [b1]] gives a1, b1, a2. */
+function takeInTurn<T>(lists: ReadonlyArray<readonly T[]>): T[] {
+  const taken: T[] = [];
+  for (let i = 0; lists.some((list) => i < list.length); i++)
+    for (const list of lists) if (i < list.length) taken.push(list[i] as T);
+  return taken;
 }
 
 function printedKey(run: RegionRun, functionName: string): string {

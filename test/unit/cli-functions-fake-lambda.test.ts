@@ -1,4 +1,4 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { layerDescription } from '../../src/aws/layer-identity.js';
@@ -431,5 +431,80 @@ describe('progress, JSON and messages', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--zip missing/loki-lambda-slim-arm64.zip: no such file');
     expect(result.stderr).not.toContain('ENOENT');
+  });
+});
+
+describe('several regions at once', () => {
+  /** One fake Lambda per region, each answering the clients of its region, with one log of updates. */
+  function fakesByRegion(regions: readonly string[]) {
+    const fakes = new Map(regions.map((region) => [region, new FakeLambda()]));
+    const routes = new Map<unknown, Map<string, (input: unknown) => unknown>>();
+    for (const [region, regionFake] of fakes) {
+      regionFake.install({
+        on: (command: unknown) => ({
+          callsFake: (handle: (input: unknown) => unknown) => {
+            if (!routes.has(command)) routes.set(command, new Map());
+            routes.get(command)?.set(region, handle);
+          },
+        }),
+      });
+    }
+    const updates: Array<{ region: string; name: string; inProgress: number }> = [];
+    lambda.reset();
+    for (const [command, byRegion] of routes) {
+      lambda
+        .on(command as typeof UpdateFunctionConfigurationCommand)
+        .callsFake(async (input: { FunctionName?: string }, getClient: () => LambdaClient) => {
+          const region = await getClient().config.region();
+          if (command === UpdateFunctionConfigurationCommand)
+            updates.push({
+              region,
+              name: input.FunctionName ?? '',
+              // Updates of ours not yet complete in any region when this one is asked for.
+              inProgress: [...fakes.values()]
+                .flatMap((f) => [...f.functions.values()])
+                .filter((fn) => fn.lastUpdateStatus === 'InProgress').length,
+            });
+          return byRegion.get(region)?.(input);
+        });
+    }
+    return { fakes, updates };
+  }
+
+  it('updates the functions of both regions at once, within one --concurrency in total', async () => {
+    const regions = ['eu-west-1', 'us-east-1'];
+    const { fakes, updates } = fakesByRegion(regions);
+    for (const regionFake of fakes.values()) {
+      const layer = regionFake.addLayerVersion('loki-lambda-slim-arm64', {
+        description: layerDescription(VERSION, 'slim', 'arm64'),
+      });
+      for (const name of ['a', 'b', 'c'])
+        regionFake.addFunction(name, { layers: [layer], env: { ...LOKI_ENV } });
+    }
+
+    const result = await runCli(
+      ['detach', 'a', 'b', 'c', '--region', regions.join(','), '--concurrency', '2', '--yes'],
+      {
+        cwd: work.dir,
+      },
+    );
+
+    expect(result.code).toBe(0);
+    // The first two updates, one per region: us-east-1 did not wait for eu-west-1 to finish.
+    expect(
+      updates
+        .slice(0, 2)
+        .map((u) => u.region)
+        .sort(),
+    ).toEqual(regions);
+    expect(Math.max(...updates.map((u) => u.inProgress))).toBeLessThan(2);
+    for (const regionFake of fakes.values())
+      for (const fn of regionFake.functions.values()) expect(fn).toMatchObject({ layers: [], env: {} });
+    // Each region's results and summary under its name, in the order given.
+    const eu = result.stdout.indexOf('== eu-west-1 ==\neu-west-1: 3 functions: 3 updated');
+    const us = result.stdout.indexOf('== us-east-1 ==\nus-east-1: 3 functions: 3 updated');
+    expect(eu).toBeGreaterThanOrEqual(0);
+    expect(us).toBeGreaterThan(eu);
+    expect(result.stdout).toMatch(/^us-east-1: updated {4}a$/m);
   });
 });

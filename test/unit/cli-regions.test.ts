@@ -118,6 +118,41 @@ describe('attach, detach and upgrade in several regions', () => {
     expect(document.layers.map((l: { region: string }) => l.region)).toEqual(['eu-west-1', 'us-east-1']);
   });
 
+  it('applies the regions side by side, with at most --concurrency updates at once in all', async () => {
+    const running = new Map<string, number>();
+    let most = 0;
+    let bothAtOnce = false;
+    lambda.on(UpdateFunctionConfigurationCommand).callsFake(async (_input, getClient) => {
+      const region = await regionOf(getClient);
+      running.set(region, (running.get(region) ?? 0) + 1);
+      const total = [...running.values()].reduce((sum, n) => sum + n, 0);
+      most = Math.max(most, total);
+      bothAtOnce ||= [...running.values()].every((n) => n > 0) && running.size === 2;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      running.set(region, (running.get(region) ?? 0) - 1);
+      return {};
+    });
+
+    const result = await runCli(
+      [
+        'attach',
+        ...NAMES.slice(0, 12),
+        '--region',
+        'eu-west-1,us-east-1',
+        ...LOKI_FLAGS,
+        '--concurrency',
+        '4',
+        '--yes',
+      ],
+      { cwd: work.dir },
+    );
+
+    expect(result.code).toBe(0);
+    expect(most).toBe(4);
+    expect(bothAtOnce).toBe(true);
+    expect(result.stdout).toContain('all 2 regions: 24 functions: 24 updated');
+  });
+
   it('shows every region’s plan under its name and asks once for the whole run', async () => {
     const result = await runCli(
       ['attach', 'fn-001', 'fn-002', '--region', 'eu-west-1', '--region', 'us-east-1', ...LOKI_FLAGS],
