@@ -21,6 +21,11 @@ const GUESSED_SECRET_MIN_CHARS = 8;
 const SECRET_NAME = /PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|PRIVATE|AUTH|SIGNATURE/i;
 /** Names that hold a reference to a secret (an ARN, an SSM parameter name), not the secret: shown. */
 const REFERENCE_NAME = /(?:_ARN|_SSM_NAME)$/i;
+/**
+ * The shell's working directories: `PWD` matches the password abbreviation (`DB_PWD`), but masking its
+ * value would hide the directory in every path the CLI prints (a built zip's path in `build --json`).
+ */
+const WORKING_DIRECTORY_NAME = /^(?:OLD)?PWD$/i;
 /*
  * The patterns below run over any text (a 256 KB error body, a long JSON document), so each one is
  * linear: a match may only start where a run of its characters starts (lookbehind) and every run is
@@ -114,7 +119,7 @@ export function createRedactor(secrets: readonly string[] = []): Redactor {
 
 /** True when a variable or parameter with this name holds a secret (by its name). */
 export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name);
+  return SECRET_NAME.test(name) && !REFERENCE_NAME.test(name) && !WORKING_DIRECTORY_NAME.test(name);
 }
 
 /** A URL as it may be printed: userinfo and query values masked, a fragment dropped; never a malformed one. */

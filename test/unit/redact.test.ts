@@ -100,6 +100,18 @@ describe('redaction', () => {
     expect(r.maskSecrets('tok1 hunter2hunter2 true production')).toBe(`${MASK} ${MASK} true production`);
   });
 
+  it("shows the shell's working directory (PWD, OLDPWD) in paths, and still masks a *_PWD password", () => {
+    const r = createRedactor();
+    r.addEnvironment({ PWD: '/home/user/project', OLDPWD: '/home/user', DB_PWD: 'hunter2hunter2' }, []);
+
+    expect(
+      r.redact('"path": "/home/user/project/dist/layers/loki-lambda-slim-x86_64.zip" hunter2hunter2'),
+    ).toBe(`"path": "/home/user/project/dist/layers/loki-lambda-slim-x86_64.zip" ${MASK}`);
+    expect(r.redact('PWD=/home/user/project DB_PWD=hunter2hunter2')).toBe(
+      `PWD=/home/user/project DB_PWD=${MASK}`,
+    );
+  });
+
   it('shows references to secrets (an ARN, an SSM parameter name): they are where the secret is, not the secret', () => {
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:loki/token-AbCdEf';
     const r = createRedactor();
