@@ -113,10 +113,10 @@ interface RegionRun {
  * Select → read (once no update is in progress) → build and look for reusable versions → plan →
  * show → confirm → publish → apply (re-planning when the function changed) → report, for attach,
  * detach, deploy and upgrade. Nothing is created or changed in AWS before the confirmation.
- * Over several regions, each region is selected, read and planned with its own clients
- * (and its own layer, published or reused there), every plan is shown, one confirmation covers them
- * all, then the regions are applied side by side within one --concurrency limit. With one region the
- * output is that of a single run.
+ * Over several regions, the regions are selected, read and planned side by side, each with its own
+ * clients (and its own layer, published or reused there); every plan is shown, grouped by region in
+ * the order given; one confirmation covers them all; then the regions are applied side by side within
+ * one --concurrency limit. With one region the output is that of a single run.
  */
 export async function runFunctionsInRegions(
   regions: ReadonlyArray<{ readonly ctx: AwsContext; readonly names: readonly string[] }>,
@@ -124,8 +124,10 @@ export async function runFunctionsInRegions(
   request: FunctionsRequest,
 ): Promise<number> {
   const many = regions.length > 1;
+  // Regions plan side by side, but build one at a time: the builds share the cache directory.
+  const buildLayers = many ? oneAtATime(regions[0]?.ctx.deps.buildLayers) : undefined;
   const runs: RegionRun[] = regions.map(({ ctx, names }) => ({
-    ctx,
+    ctx: buildLayers === undefined ? ctx : { ...ctx, deps: { ...ctx.deps, buildLayers } },
     names,
     outcomes: new Map(),
     plans: new Map(),
@@ -205,11 +207,16 @@ export async function runFunctionsInRegions(
     out.error(message);
     return finish(ExitCode.usage, message);
   }
-  for (const run of runs) {
+  // Every region is read and planned at once; each one's plans are shown together under its heading,
+  // in the order the regions were given.
+  const planning = runs.map(() => holdOutput(out, many));
+  const planned = await Promise.all(runs.map((run, i) => planRegion(run, planning[i]?.out ?? out)));
+  for (const [i, run] of runs.entries()) {
     if (many) out.human(renderRegionHeading(run.ctx.region));
-    const ended = await planRegion(run);
-    if (ended !== undefined) return ended;
+    planning[i]?.release();
   }
+  const planEnded = planned.find((result) => result !== undefined);
+  if (planEnded !== undefined) return planEnded;
   const regionsWithout = runs.filter((run) => run.error === undefined && run.outcomes.size === 0);
   if (many && regionsWithout.length === runs.length) {
     const message = `no function of ${runs.map((run) => run.ctx.region).join(', ')} matches the selection (names, --functions-regex, --tag, --exclude-regex)`;
@@ -217,7 +224,7 @@ export async function runFunctionsInRegions(
     return finish(ExitCode.failure, message);
   }
 
-  async function planRegion(run: RegionRun): Promise<number | undefined> {
+  async function planRegion(run: RegionRun, out: Output): Promise<number | undefined> {
     const { ctx, outcomes, plans, notes, extras } = run;
     let names: string[] = [];
     try {
@@ -235,7 +242,7 @@ export async function runFunctionsInRegions(
       } else if (run.names.length > 0 || request.pattern !== undefined)
         names = await selectFunctions(ctx, run.names, request.pattern);
     } catch (error) {
-      return regionFailed(run, error);
+      return regionFailed(run, error, out);
     }
     if (names.length === 0) {
       const message = `no function of ${ctx.region} matches the selection (names, --functions-regex, --tag, --exclude-regex)`;
@@ -314,7 +321,7 @@ export async function runFunctionsInRegions(
         };
       }
     } catch (error) {
-      return regionFailed(run, error);
+      return regionFailed(run, error, out);
     }
 
     run.planFor = (fn: FunctionSnapshot): FunctionPlan => {
@@ -528,6 +535,19 @@ function holdOutput(
     release: () => {
       for (const line of lines.splice(0)) line();
     },
+  };
+}
+
+/** `work`, one call at a time: a call starts when the one before it has settled. */
+function oneAtATime<A extends unknown[], R>(
+  work: ((...args: A) => Promise<R>) | undefined,
+): ((...args: A) => Promise<R>) | undefined {
+  if (work === undefined) return undefined;
+  let last: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const next = last.then(() => work(...args));
+    last = next.catch(() => {});
+    return next;
   };
 }
 

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { functionArn, functionConfig, layerArn, makeWorkDir, runCli } from '../support/aws-cli.js';
+import type { LayerBuilder } from '../../src/layer/builder.js';
+import { fakeZip, functionArn, functionConfig, layerArn, makeWorkDir, runCli } from '../support/aws-cli.js';
 
 const lambda = mockClient(LambdaClient);
 const LOKI_FLAGS = ['--loki-url', 'https://loki.example.com', '--app', 'shop', '--env', 'prod'];
@@ -151,6 +152,45 @@ describe('attach, detach and upgrade in several regions', () => {
     expect(most).toBe(4);
     expect(bothAtOnce).toBe(true);
     expect(result.stdout).toContain('all 2 regions: 24 functions: 24 updated');
+  });
+
+  it('reads and plans the regions side by side, building one at a time, and shows each one’s plans together', async () => {
+    const reads: string[] = [];
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .callsFake(async ({ FunctionName }: { FunctionName: string }, getClient) => {
+        const region = await regionOf(getClient);
+        reads.push(region);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return functionConfig(FunctionName, { FunctionArn: functionArn(FunctionName, region) });
+      });
+    let building = 0;
+    let mostBuilding = 0;
+    const buildLayers: LayerBuilder = async ({ arches, flavors }) => {
+      mostBuilding = Math.max(mostBuilding, ++building);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      building--;
+      return Promise.all(
+        flavors.flatMap((flavor) =>
+          arches.map(async (arch) => ({ ...(await fakeZip(work.dir, flavor, arch)), nodeVersion: null })),
+        ),
+      );
+    };
+
+    const result = await runCli(
+      ['attach', ...NAMES.slice(0, 12), '--region', 'eu-west-1,us-east-1', ...LOKI_FLAGS, '--dry-run'],
+      { cwd: work.dir, deps: { buildLayers } },
+    );
+
+    expect(result.code).toBe(0);
+    // us-east-1 did not wait for eu-west-1's reads to end.
+    expect(reads.indexOf('us-east-1')).toBeLessThan(reads.lastIndexOf('eu-west-1'));
+    expect(mostBuilding).toBe(1);
+    const eu = result.stdout.indexOf('== eu-west-1 ==');
+    const us = result.stdout.indexOf('== us-east-1 ==');
+    const euPlans = result.stdout.slice(eu, us);
+    expect(euPlans.match(/^fn-\d{3} \(/gm)).toHaveLength(12);
+    expect(result.stdout.slice(us).match(/^fn-\d{3} \(/gm)).toHaveLength(12);
   });
 
   it('shows every region’s plan under its name and asks once for the whole run', async () => {
