@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,19 +36,27 @@ interface ProbeResult {
 }
 
 /** A fresh Node with only the buffer: its live heap growth is what the buffered entries hold. */
-function measure(kind: string): ProbeResult {
-  const run = spawnSync(process.execPath, ['--expose-gc', probe, kind, String(BOUND_BYTES)], {
-    encoding: 'utf8',
+function measure(kind: string): Promise<ProbeResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', probe, kind, String(BOUND_BYTES)],
+      { encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`heap probe failed: ${stderr}`));
+        else resolve(JSON.parse(stdout) as ProbeResult);
+      },
+    );
   });
-  if (run.status !== 0) throw new Error(`heap probe failed: ${run.stderr}`);
-  return JSON.parse(run.stdout) as ProbeResult;
 }
 
 describe('what a buffered entry costs', () => {
-  it.each(['short', 'text', 'long', 'non-latin1', 'cjk', 'json', 'platform'])(
+  // Each kind in its own process (the heap it measures is that process's), several at once.
+  it.concurrent.for(['short', 'text', 'long', 'non-latin1', 'cjk', 'json', 'platform'])(
     'keeps the heap growth of a full buffer of %s lines within 1.1x LOKI_MAX_BUFFER_BYTES, counting it closely',
-    (kind) => {
-      const result = measure(kind);
+    { timeout: 30_000 },
+    async (kind, { expect }) => {
+      const result = await measure(kind);
 
       expect(result.dropped).toBeGreaterThan(0);
       expect(result.counted).toBeLessThanOrEqual(BOUND_BYTES);
@@ -56,7 +64,6 @@ describe('what a buffered entry costs', () => {
       // Not so cautious that the bound holds far fewer logs than it says.
       expect(result.growth).toBeGreaterThan(0.5 * BOUND_BYTES);
     },
-    30_000,
   );
 
   it('counts a line by its characters in the heap and at least its UTF-8 size', () => {
