@@ -39,11 +39,8 @@ function timeRun(args: readonly string[]): Promise<number> {
 }
 
 export async function runCliStartupBench(options: CliStartupBenchOptions): Promise<BenchmarkReport> {
-  await promisify(execFile)(
-    process.execPath,
-    ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'],
-    { cwd: ROOT_DIR },
-  );
+  // The same dist/ as npm install and npm pack compile.
+  await promisify(execFile)(process.execPath, ['scripts/build-dist.mjs'], { cwd: ROOT_DIR });
   const keys = Object.keys(SUBJECTS) as SubjectKey[];
   const samples = new Map<SubjectKey, number[]>(keys.map((key) => [key, []]));
   // One unmeasured start each: the first spawn pays for cold file caches.
@@ -64,7 +61,7 @@ export async function runCliStartupBench(options: CliStartupBenchOptions): Promi
     title: 'CLI start-up: spawn -> exit',
     details: [
       `${options.runsPerSubject} interleaved runs per command, medians (p90 in the note)`,
-      'dist/ compiled with tsc -p tsconfig.build.json first; each run is `node bin/loki-lambda.js ...`',
+      'dist/ compiled with scripts/build-dist.mjs first (as npm install does); each run is `node bin/loki-lambda.js ...`',
     ],
     figures: [figure('help'), figure('buildHelp')],
   };

@@ -27,6 +27,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const dir = join(RUNS_DIR, `${RUN_PREFIX}${process.pid}`);
   await rm(dir, { recursive: true, force: true });
   project.provide('sharedLayersDir', dir);
+  // In watch mode every rerun is a run of its own: it builds from the code as it is now.
+  project.onTestsRerun(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
   return async () => {
     await rm(dir, { recursive: true, force: true });
   };
