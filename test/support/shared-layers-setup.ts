@@ -3,21 +3,18 @@
  * between test files (shared-layers.ts), removed when the run ends. Zips are never shared between
  * runs: each run tests what its own code builds.
  */
-import { readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { isAlive } from './test-cache.js';
+import { isAlive, TEST_CACHE_DIR } from './test-cache.js';
 
-/**
- * In the temporary directory, not the repository's .loki-lambda-cache: the CLI masks the value of
- * PWD in what it prints (the name looks like a password's), and vitest runs in the repository.
- */
-const RUNS_DIR = tmpdir();
-const RUN_PREFIX = 'loki-lambda-test-layers-';
+/** Beside the cached tarballs, in the repository's (ignored) .loki-lambda-cache by default. */
+const RUNS_DIR = join(TEST_CACHE_DIR, 'test-runs');
+const RUN_PREFIX = 'layers-';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // What a run that was killed left behind (its vitest process is gone).
+  await mkdir(RUNS_DIR, { recursive: true });
   for (const name of await readdir(RUNS_DIR)) {
     const pid = Number(name.slice(RUN_PREFIX.length));
     if (name.startsWith(RUN_PREFIX) && pid > 0 && !isAlive(pid)) {
