@@ -72,6 +72,35 @@ async function start(
   return { receiver, emulator };
 }
 
+type Cleanup = (close: () => Promise<void>) => void;
+
+/**
+ * Stores, receiver and extension of one test alone, each closed when the test finishes: for tests
+ * that run concurrently (the module's `stores`, `receiver` and `emulator` are for the others).
+ */
+async function startAlone(
+  onFinished: Cleanup,
+  configure: (stores: FakeSecretStores) => Record<string, string>,
+  timings: Record<string, number> = {},
+) {
+  const stores = await startFakeSecretStores({ credentials: ROLE_CREDENTIALS, region: REGION });
+  onFinished(() => stores.close());
+  const env = configure(stores);
+  const receiver = await startLokiReceiver({ auth: { bearerToken: TOKEN } });
+  onFinished(() => receiver.close());
+  const emulator = await startBundledExtension(
+    lokiEnv(receiver.url, {
+      LOKI_FLUSH_STRATEGY: 'end',
+      LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ ...FAST, ...timings }),
+      ...fakeStoresEnv(stores, ROLE_CREDENTIALS),
+      ...env,
+    }),
+    { region: REGION },
+  );
+  onFinished(() => emulator.close());
+  return { stores, receiver, emulator };
+}
+
 const linesMentioning = (output: string, text: string) =>
   output.split('\n').filter((line) => line.includes(text));
 
@@ -299,19 +328,19 @@ describe('when the credential cannot be read, the function runs on and one line 
     },
   ] as const;
 
+  // Each case is its own sandbox, store and Loki, and mostly waits: they run side by side.
   for (const c of cases) {
-    it(c.name, async () => {
-      await startStores();
-      const ssm = c.variable.endsWith('_SSM_NAME');
-      const arn = stores!.putSecret('loki/faulty', TOKEN);
-      stores!.putParameter('/loki/faulty', TOKEN);
-      const id = ssm ? ('missing' in c ? '/loki/none' : '/loki/faulty') : 'missing' in c ? `${arn}x` : arn;
-      const reference = 'jsonKey' in c ? `${id}#${c.jsonKey}` : id;
-      if (c.fault !== undefined) stores!.setFault(id, c.fault);
-      const { receiver, emulator } = await start(
-        { [c.variable]: reference },
-        { auth: { bearerToken: TOKEN } },
-      );
+    it.concurrent(c.name, { timeout: 30_000 }, async ({ expect, onTestFinished }) => {
+      let reference = '';
+      const { stores, receiver, emulator } = await startAlone(onTestFinished, (stores) => {
+        const ssm = c.variable.endsWith('_SSM_NAME');
+        const arn = stores.putSecret('loki/faulty', TOKEN);
+        stores.putParameter('/loki/faulty', TOKEN);
+        const id = ssm ? ('missing' in c ? '/loki/none' : '/loki/faulty') : 'missing' in c ? `${arn}x` : arn;
+        reference = 'jsonKey' in c ? `${id}#${c.jsonKey}` : id;
+        if (c.fault !== undefined) stores.setFault(id, c.fault);
+        return { [c.variable]: reference };
+      });
 
       // A lasting failure is reported at once; a transient one when the first push's own read fails too.
       const results = [];
@@ -330,18 +359,21 @@ describe('when the credential cannot be read, the function runs on and one line 
       for (const text of c.says) expect(lines[0]).toContain(text);
       expect(lines[0]).toContain('the function runs normally');
       expect(receiver.requests()).toEqual([]);
-      expect(stores!.requests.every((r) => r.signature === 'valid')).toBe(true);
+      expect(stores.requests.every((r) => r.signature === 'valid')).toBe(true);
       expectNoSecretIn(emulator.output(), TOKEN);
-    }, 30_000);
+    });
   }
 
-  it('a read that times out', async () => {
-    const arn = (await startStores()).putSecret('loki/hanging', TOKEN);
-    stores!.setFault(arn, { kind: 'slow', ms: 60_000 });
+  it.concurrent('a read that times out', { timeout: 30_000 }, async ({ expect, onTestFinished }) => {
+    let arn = '';
     // The read timeout shrunk too (3 s for users): the store's 60 s is far beyond it either way.
-    const { receiver, emulator } = await start(
-      { LOKI_BEARER_TOKEN_SECRET_ARN: arn },
-      { auth: { bearerToken: TOKEN } },
+    const { receiver, emulator } = await startAlone(
+      onTestFinished,
+      (stores) => {
+        arn = stores.putSecret('loki/hanging', TOKEN);
+        stores.setFault(arn, { kind: 'slow', ms: 60_000 });
+        return { LOKI_BEARER_TOKEN_SECRET_ARN: arn };
+      },
       { secretReadTimeoutMs: 300 },
     );
 
@@ -361,7 +393,7 @@ describe('when the credential cannot be read, the function runs on and one line 
     expect(lines[0]).toContain('no answer within 300 ms');
     expect(lines[0]).toContain('secretsmanager:GetSecretValue');
     expect(receiver.requests()).toEqual([]);
-  }, 30_000);
+  });
 });
 
 describe('functions without a credential in AWS', () => {
