@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { access, mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { createGunzip, type Gunzip } from 'node:zlib';
 import { NpmNotFoundError, type NpmRunner } from './npm.js';
 import { extractTarFiles } from './tar.js';
 import type { Arch } from './targets.js';
@@ -200,10 +200,25 @@ export interface NodeBinary {
   readonly license: Buffer;
 }
 
+/**
+ * Reads and gunzips a tarball in 1 MiB chunks instead of the streams' 64 KiB and 16 KiB: a runtime
+ * binary is ~120 MB, and the smaller chunks made taking it out 1.2-1.4 s instead of 0.7 s.
+ */
+const TARBALL_CHUNK_BYTES = 1024 * 1024;
+
+/** The uncompressed tar stream of a package tarball. */
+function gunzipped(tarballPath: string): Gunzip {
+  // pipeline() destroys the file stream too when the reader stops early or gunzip fails.
+  return pipeline(
+    createReadStream(tarballPath, { highWaterMark: TARBALL_CHUNK_BYTES }),
+    createGunzip({ chunkSize: TARBALL_CHUNK_BYTES }),
+    () => {},
+  );
+}
+
 /** Takes the Node binary and its license out of a (verified) package tarball. */
 export async function extractNodeBinary(tarballPath: string, version: string): Promise<NodeBinary> {
-  // pipeline() destroys the file stream too when the reader stops early or gunzip fails.
-  const tar = pipeline(createReadStream(tarballPath), createGunzip(), () => {});
+  const tar = gunzipped(tarballPath);
   const files = await extractTarFiles(tar, [NODE_PATH_IN_TARBALL, LICENSE_PATH_IN_TARBALL]);
   const binary = files.get(NODE_PATH_IN_TARBALL);
   const license = files.get(LICENSE_PATH_IN_TARBALL);
@@ -224,7 +239,7 @@ export async function loadNodeBinary(
 
 /** Takes the Bun binary out of a (verified) package tarball; its license notice comes with it. */
 export async function extractBunBinary(tarballPath: string, version: string): Promise<NodeBinary> {
-  const tar = pipeline(createReadStream(tarballPath), createGunzip(), () => {});
+  const tar = gunzipped(tarballPath);
   const files = await extractTarFiles(tar, [BUN_PATH_IN_TARBALL]);
   const binary = files.get(BUN_PATH_IN_TARBALL);
   if (!binary) throw new NodeDownloadError(`${tarballPath} lacks ${BUN_PATH_IN_TARBALL}`);
