@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { ARCHES, type Arch, FLAVORS, type Flavor, runtimesFor } from '../layer/targets.js';
 import { parseFunctionArn, parseLayerVersionArn } from './arn.js';
 import type { LayerTarget } from './attach-plan.js';
+import { mapWithLimit } from './concurrency.js';
 import type { AwsDeps } from './deps.js';
 import { awsErrorName } from './errors.js';
 import { flavorFor } from './flavor-choice.js';
@@ -108,16 +109,19 @@ export type ReadResult =
   | { readonly ok: false; readonly name: string; readonly error: unknown };
 
 /** Reads each function once no update of it is in progress (see readSettledFunction). */
-export async function readFunctions(ctx: AwsContext, names: readonly string[]): Promise<ReadResult[]> {
-  const results: ReadResult[] = [];
-  for (const name of names) {
+/** Each function read (once no update of it is in progress), `concurrency` at a time; in the order given. */
+export async function readFunctions(
+  ctx: AwsContext,
+  names: readonly string[],
+  concurrency: number,
+): Promise<ReadResult[]> {
+  return mapWithLimit(names, concurrency, async (name): Promise<ReadResult> => {
     try {
-      results.push({ ok: true, name, snapshot: await readSettled(ctx, name) });
+      return { ok: true, name, snapshot: await readSettled(ctx, name) };
     } catch (error) {
-      results.push({ ok: false, name, error });
+      return { ok: false, name, error };
     }
-  }
-  return results;
+  });
 }
 
 export function readSettled(ctx: AwsContext, name: string): Promise<FunctionSnapshot> {

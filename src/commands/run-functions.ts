@@ -255,7 +255,7 @@ export async function runFunctionsInRegions(
     }
 
     const snapshots: FunctionSnapshot[] = [];
-    for (const read of await readFunctions(ctx, names)) {
+    for (const read of await readFunctions(ctx, names, fleet.concurrency)) {
       if (read.ok) {
         registerFunctionSecrets(out.secrets, read.snapshot.env);
         snapshots.push(read.snapshot);

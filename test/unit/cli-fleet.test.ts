@@ -121,6 +121,27 @@ describe('attach across a fleet', () => {
     expect(result.stdout).toContain('30 functions: 30 updated');
   });
 
+  it('reads the functions --concurrency at a time, and plans them in the order given', async () => {
+    const names = Array.from({ length: 12 }, (_, i) => `fn-${String(i).padStart(2, '0')}`);
+    let reading = 0;
+    let mostReading = 0;
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .callsFake(async ({ FunctionName }: { FunctionName: string }) => {
+        mostReading = Math.max(mostReading, ++reading);
+        // The first names answer last: the plans must still come in the order given.
+        await new Promise((resolve) => setTimeout(resolve, 24 - 2 * names.indexOf(FunctionName)));
+        reading--;
+        return functionConfig(FunctionName);
+      });
+
+    const result = await attach([...names, '--concurrency', '4', '--dry-run']);
+
+    expect(result.code).toBe(0);
+    expect(mostReading).toBe(4);
+    expect(result.stdout.match(/^fn-\d\d(?= \()/gm)).toEqual(names);
+  });
+
   it('prints a result line when its update finishes, not in plan order at the end', async () => {
     lambda
       .on(UpdateFunctionConfigurationCommand)
