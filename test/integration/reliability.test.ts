@@ -4,7 +4,7 @@
  * configured, and checks that neither was ever printed.
  */
 import { request } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import { DEFAULT_TIMINGS } from '../../extension/push-decision.js';
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import type { LambdaEmulator } from '../support/lambda-emulator.js';
@@ -28,29 +28,43 @@ const FAST_COOLDOWN_INITIAL_MS = 100;
 /** /next comes at the latest this long before an invocation's deadline (not shrunk). */
 const DEADLINE_MARGIN_MS = DEFAULT_TIMINGS.invokeDeadlineMarginMs;
 const FAST_COOLDOWN_MAX_MS = 400;
-let receiver: LokiReceiver | undefined;
-let emulator: LambdaEmulator | undefined;
+type ReceiverOptions = Parameters<typeof startLokiReceiver>[0];
+type Start = (
+  env?: Record<string, string>,
+  freeze?: boolean,
+  receiverOptions?: ReceiverOptions,
+) => Promise<{ loki: LokiReceiver; lambda: LambdaEmulator }>;
 
-afterEach(async () => {
-  const output = emulator?.output() ?? '';
-  await emulator?.close();
-  await receiver?.close();
-  emulator = undefined;
-  receiver = undefined;
-  expect(output).not.toContain(TOKEN);
+/**
+ * `start` gives each test its own Loki and sandbox, closed when the test ends, when it also checks
+ * that the token was never printed. Nothing is shared, so the tests (which mostly wait) run side by side.
+ */
+const it = base.extend<{ start: Start }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  start: async ({}, use) => {
+    const started: Array<{ loki: LokiReceiver; lambda: LambdaEmulator }> = [];
+    await use(async (env = {}, freeze = true, receiverOptions = {}) => {
+      const loki = await startLokiReceiver({ auth: { bearerToken: TOKEN }, ...receiverOptions });
+      try {
+        const lambda = await startBundledExtension(
+          lokiEnv(loki.url, { LOKI_BEARER_TOKEN: TOKEN, LOKI_FLUSH_STRATEGY: 'end', ...env }),
+          { freeze },
+        );
+        started.push({ loki, lambda });
+        return { loki, lambda };
+      } catch (error) {
+        await loki.close();
+        throw error;
+      }
+    });
+    for (const { loki, lambda } of started) {
+      const output = lambda.output();
+      await lambda.close();
+      await loki.close();
+      expect(output).not.toContain(TOKEN);
+    }
+  },
 });
-
-async function start(
-  env: Record<string, string> = {},
-  freeze = true,
-): Promise<{ loki: LokiReceiver; lambda: LambdaEmulator }> {
-  receiver = await startLokiReceiver({ auth: { bearerToken: TOKEN } });
-  emulator = await startBundledExtension(
-    lokiEnv(receiver.url, { LOKI_BEARER_TOKEN: TOKEN, LOKI_FLUSH_STRATEGY: 'end', ...env }),
-    { freeze },
-  );
-  return { loki: receiver, lambda: emulator };
-}
 
 function written(lambda: LambdaEmulator): string[] {
   return lambda
@@ -79,8 +93,11 @@ function postTelemetry(lambda: LambdaEmulator, body: string | Buffer): Promise<n
   });
 }
 
-describe('reliability under faults', () => {
-  it('Loki down across 50 invocations and many cooldowns: nothing held to its timeout, every line arrives once when Loki is back', async () => {
+describe.concurrent('reliability under faults', () => {
+  it('Loki down across 50 invocations and many cooldowns: nothing held to its timeout, every line arrives once when Loki is back', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start(FAST);
     await loki.inject({ kind: 'down' });
 
@@ -102,38 +119,41 @@ describe('reliability under faults', () => {
     expect(lambda.output()).toContain('Loki accepts pushes again');
   });
 
-  it.each([
+  it.for([
     ['slow (answers after 1.5 s)', { kind: 'delay', ms: 1500, times: 2 } as const],
     ['hung (never answers)', { kind: 'hang', times: 2 } as const],
-  ])('Loki %s: pushes are time-boxed, /next is called in time, nothing is lost', async (_name, fault) => {
-    // The end budget and cooldowns shrunk (FAST): Loki's 1.5 s is several end budgets, as 4 s was with the real ones.
-    const { loki, lambda } = await start(FAST);
-    await loki.inject(fault);
+  ] as const)(
+    'Loki %s: pushes are time-boxed, /next is called in time, nothing is lost',
+    async ([, fault], { start, expect }) => {
+      // The end budget and cooldowns shrunk (FAST): Loki's 1.5 s is several end budgets, as 4 s was with the real ones.
+      const { loki, lambda } = await start(FAST);
+      await loki.inject(fault);
 
-    // The deadline comes before Loki's answer would: only a push cut at its budget lets /next be in time.
-    const first = await lambda.invoke({ logs: ['during the fault'], timeoutMs: 1000 });
-    // The runtime outlasts the first cooldown, so this invocation's push meets the fault again.
-    await lambda.invoke({
-      logs: ['still during'],
-      durationMs: FAST_COOLDOWN_INITIAL_MS + 100,
-      timeoutMs: 1000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 2 * FAST_COOLDOWN_INITIAL_MS + 100));
-    await lambda.invoke({ logs: ['after the fault'], durationMs: 50 });
-    await lambda.shutdown();
+      // The deadline comes before Loki's answer would: only a push cut at its budget lets /next be in time.
+      const first = await lambda.invoke({ logs: ['during the fault'], timeoutMs: 1000 });
+      // The runtime outlasts the first cooldown, so this invocation's push meets the fault again.
+      await lambda.invoke({
+        logs: ['still during'],
+        durationMs: FAST_COOLDOWN_INITIAL_MS + 100,
+        timeoutMs: 1000,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 2 * FAST_COOLDOWN_INITIAL_MS + 100));
+      await lambda.invoke({ logs: ['after the fault'], durationMs: 50 });
+      await lambda.shutdown();
 
-    expect(first.timedOut).toBe(false);
-    // Cut by the injected end budget, not only by the deadline's margin (which would call /next at 800 ms).
-    expect((first.nextCalledAtMs ?? Infinity) - first.startedAtMs).toBeLessThan(1000 - DEADLINE_MARGIN_MS);
-    expect(shipped(loki)).toEqual(written(lambda));
-    expect(
-      lambda
-        .output()
-        .match(/cannot push to Loki, keeping \d+ entries for later: Loki did not answer in time/g),
-    ).toHaveLength(1);
-  });
+      expect(first.timedOut).toBe(false);
+      // Cut by the injected end budget, not only by the deadline's margin (which would call /next at 800 ms).
+      expect((first.nextCalledAtMs ?? Infinity) - first.startedAtMs).toBeLessThan(1000 - DEADLINE_MARGIN_MS);
+      expect(shipped(loki)).toEqual(written(lambda));
+      expect(
+        lambda
+          .output()
+          .match(/cannot push to Loki, keeping \d+ entries for later: Loki did not answer in time/g),
+      ).toHaveLength(1);
+    },
+  );
 
-  it('429 and 5xx are retried within the invocation', async () => {
+  it('429 and 5xx are retried within the invocation', async ({ start, expect }) => {
     const { loki, lambda } = await start();
     await loki.inject({ kind: 'status', status: 503, times: 1 });
     await loki.inject({ kind: 'status', status: 429, times: 1 });
@@ -146,11 +166,11 @@ describe('reliability under faults', () => {
     expect(lambda.output()).toBe('');
   });
 
-  it('a 400 is not retried: the reason and the count are logged once, the good entries are kept', async () => {
-    receiver = await startLokiReceiver({ auth: { bearerToken: TOKEN }, maxLineSizeBytes: 1000 });
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, { LOKI_BEARER_TOKEN: TOKEN, LOKI_FLUSH_STRATEGY: 'end' }),
-    );
+  it('a 400 is not retried: the reason and the count are logged once, the good entries are kept', async ({
+    start,
+    expect,
+  }) => {
+    const { loki: receiver, lambda: emulator } = await start({}, true, { maxLineSizeBytes: 1000 });
 
     const result = await emulator.invoke({ logs: ['fine', 'x'.repeat(2000), 'also fine'] });
     await emulator.invoke({ logs: ['next invocation'] });
@@ -169,7 +189,10 @@ describe('reliability under faults', () => {
     expect(rejections).toHaveLength(1);
   });
 
-  it('keeps memory under LOKI_MAX_BUFFER_BYTES during an outage, dropping the oldest, and ships a line saying how many', async () => {
+  it('keeps memory under LOKI_MAX_BUFFER_BYTES during an outage, dropping the oldest, and ships a line saying how many', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start({ ...FAST, LOKI_MAX_BUFFER_BYTES: '65536' });
     await loki.inject({ kind: 'down' });
     const line = (i: number, j: number) => `inv ${i} line ${j} ${'.'.repeat(200)}`;
@@ -197,7 +220,10 @@ describe('reliability under faults', () => {
     );
   });
 
-  it('with Loki hung at shutdown, the extension still exits before the deadline', async () => {
+  it('with Loki hung at shutdown, the extension still exits before the deadline', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start({ LOKI_FLUSH_STRATEGY: 'periodic' });
     await lambda.invoke({ logs: ['stuck'] });
     await loki.inject({ kind: 'hang' });
@@ -210,7 +236,10 @@ describe('reliability under faults', () => {
     );
   });
 
-  it('a timed-out invocation and a SHUTDOWN for timeout still ship the last lines and the platform report', async () => {
+  it('a timed-out invocation and a SHUTDOWN for timeout still ship the last lines and the platform report', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start();
 
     const result = await lambda.invoke({
@@ -232,7 +261,10 @@ describe('reliability under faults', () => {
     expect(lambda.output()).toBe('');
   });
 
-  it('a keep-alive connection closed by Loki while the sandbox was frozen is replaced transparently', async () => {
+  it('a keep-alive connection closed by Loki while the sandbox was frozen is replaced transparently', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start();
     await lambda.invoke({ logs: ['before the freeze'] });
     expect(lambda.frozen()).toBe(true);
@@ -245,7 +277,10 @@ describe('reliability under faults', () => {
     expect(lambda.output()).not.toMatch(/cannot push|rejected/);
   });
 
-  it('bad telemetry input is answered without crashing, and good events around it still ship', async () => {
+  it('bad telemetry input is answered without crashing, and good events around it still ship', async ({
+    start,
+    expect,
+  }) => {
     const { loki, lambda } = await start({ LOKI_DEBUG: 'true', LOKI_FLUSH_STRATEGY: 'periodic' }, false);
     const time = new Date().toISOString();
     const huge = 'h'.repeat(300 * 1024);
