@@ -2,7 +2,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import {
   type EmulatorOptions,
   type LambdaEmulator,
@@ -12,48 +12,82 @@ import {
 
 const FIXTURE = fileURLToPath(new URL('../support/fixtures/fake-extension.mjs', import.meta.url));
 const NAME = 'fake-extension';
-const open: LambdaEmulator[] = [];
-const tempDirs: string[] = [];
+type StartFake = (
+  env?: Record<string, string>,
+  options?: Partial<EmulatorOptions>,
+) => Promise<LambdaEmulator>;
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((emulator) => emulator.close()));
-  await Promise.all(tempDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+interface Fakes {
+  /** An emulator for the fake extension, not yet initialised; closed when the test ends. */
+  startFake: StartFake;
+  /** The same, initialised (the extension registered and called /next). */
+  initFake: StartFake;
+  /** An executable launcher like /opt/extensions/NAME: a shell that starts node as its child (no exec). */
+  writeLauncher: (name: string) => Promise<string>;
+}
+
+/**
+ * Each test's emulators and files are its own and go when it ends: the tests share nothing and run
+ * side by side (most of their time is a process starting, or a deadline).
+ */
+const it = base.extend<Fakes>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  startFake: async ({}, use) => {
+    const open: LambdaEmulator[] = [];
+    await use(async (env = {}, options = {}) => {
+      const emulator = await startLambdaEmulator({
+        command: process.execPath,
+        args: [FIXTURE],
+        extensionName: NAME,
+        env,
+        ...options,
+      });
+      open.push(emulator);
+      return emulator;
+    });
+    await Promise.all(open.map((emulator) => emulator.close()));
+  },
+  initFake: async ({ startFake }, use) => {
+    await use(async (env = {}, options = {}) => {
+      const emulator = await startFake(env, options);
+      const init = await emulator.init();
+      expect(init).toMatchObject({ ok: true, registered: true });
+      return emulator;
+    });
+  },
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  writeLauncher: async ({}, use) => {
+    const dirs: string[] = [];
+    await use(async (name) => {
+      const dir = await mkdtemp(join(tmpdir(), 'lambda-emulator-'));
+      dirs.push(dir);
+      const path = join(dir, name);
+      await writeFile(path, `#!/bin/sh\n"${process.execPath}" "${FIXTURE}"\n`);
+      await chmod(path, 0o755);
+      return path;
+    });
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  },
 });
-
-/** An executable launcher like /opt/extensions/NAME: a shell that starts node as its child (no exec). */
-async function writeLauncher(name: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lambda-emulator-'));
-  tempDirs.push(dir);
-  const path = join(dir, name);
-  await writeFile(path, `#!/bin/sh\n"${process.execPath}" "${FIXTURE}"\n`);
-  await chmod(path, 0o755);
-  return path;
-}
-
-async function startFake(
-  env: Record<string, string> = {},
-  options: Partial<EmulatorOptions> = {},
-): Promise<LambdaEmulator> {
-  const emulator = await startLambdaEmulator({
-    command: process.execPath,
-    args: [FIXTURE],
-    extensionName: NAME,
-    env,
-    ...options,
-  });
-  open.push(emulator);
-  return emulator;
-}
-
-async function initFake(env: Record<string, string> = {}, options: Partial<EmulatorOptions> = {}) {
-  const emulator = await startFake(env, options);
-  const init = await emulator.init();
-  expect(init).toMatchObject({ ok: true, registered: true });
-  return emulator;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The first line of the extension's output starting with `prefix`, once it is there: the extension's
+ * stdout can reach the emulator after the HTTP call the extension made next.
+ */
+async function outputLine(emulator: LambdaEmulator, prefix: string): Promise<string | undefined> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const line = emulator
+      .output()
+      .split('\n')
+      .find((l) => l.startsWith(prefix));
+    if (line !== undefined || Date.now() > deadline) return line;
+    await sleep(10);
+  }
 }
 
 function api(emulator: LambdaEmulator, path: string, init: RequestInit = {}): Promise<Response> {
@@ -80,8 +114,8 @@ function ticks(text: string): number {
   return text.split('\n').filter((line) => line === 'tick').length;
 }
 
-describe('Extensions API registration', () => {
-  it('answers a registration with an identifier and the function metadata', async () => {
+describe.concurrent('Extensions API registration', () => {
+  it('answers a registration with an identifier and the function metadata', async ({ startFake }) => {
     const emulator = await startFake({}, { functionName: 'orders' });
 
     const response = await api(emulator, '/2020-01-01/extension/register', {
@@ -100,7 +134,7 @@ describe('Extensions API registration', () => {
     expect(emulator.registeredName()).toBe(NAME);
   });
 
-  it.each([
+  it.for([
     {
       case: 'a missing Lambda-Extension-Name',
       headers: {} as Record<string, string>,
@@ -125,21 +159,24 @@ describe('Extensions API registration', () => {
       body: { events: ['INVOKE'], configurationKeys: ['KEY'] },
       errorType: 'InvalidRequestFormat',
     },
-  ])('rejects $case with 403 and a Lambda error body', async ({ headers, body, errorType }) => {
-    const emulator = await startFake();
+  ])(
+    'rejects $case with 403 and a Lambda error body',
+    async ({ headers, body, errorType }, { startFake }) => {
+      const emulator = await startFake();
 
-    const response = await api(emulator, '/2020-01-01/extension/register', {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-    });
+      const response = await api(emulator, '/2020-01-01/extension/register', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(body),
+      });
 
-    expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ errorType, errorMessage: expect.any(String) });
-    expect(emulator.registeredName()).toBeUndefined();
-  });
+      expect(response.status).toBe(403);
+      expect(await response.json()).toEqual({ errorType, errorMessage: expect.any(String) });
+      expect(emulator.registeredName()).toBeUndefined();
+    },
+  );
 
-  it('rejects registering again, or under another name, once init is over', async () => {
+  it('rejects registering again, or under another name, once init is over', async ({ initFake }) => {
     const emulator = await initFake();
 
     const again = await api(emulator, '/2020-01-01/extension/register', {
@@ -159,7 +196,7 @@ describe('Extensions API registration', () => {
     expect(await late.json()).toMatchObject({ errorType: 'Extension.RegistrationClosed' });
   });
 
-  it('refuses /event/next without a known extension identifier', async () => {
+  it('refuses /event/next without a known extension identifier', async ({ initFake }) => {
     const emulator = await initFake();
 
     const missing = await api(emulator, '/2020-01-01/extension/event/next');
@@ -180,7 +217,7 @@ describe('Extensions API registration', () => {
   });
 });
 
-describe('Telemetry API subscription', () => {
+describe.concurrent('Telemetry API subscription', () => {
   const valid = {
     schemaVersion: '2022-12-13',
     types: ['platform', 'function'],
@@ -196,7 +233,7 @@ describe('Telemetry API subscription', () => {
     });
   }
 
-  it.each([
+  it.for([
     {
       case: 'an unknown schema version',
       body: { ...valid, schemaVersion: '2021-01-01' },
@@ -244,7 +281,7 @@ describe('Telemetry API subscription', () => {
       body: { ...valid, destination: { protocol: 'UDP', URI: 'http://sandbox.localdomain:4243/' } },
       says: /protocol/,
     },
-  ])('rejects $case with 400 ValidationError', async ({ body, says }) => {
+  ])('rejects $case with 400 ValidationError', async ({ body, says }, { initFake }) => {
     const emulator = await initFake();
 
     const response = await subscribe(emulator, body);
@@ -255,7 +292,7 @@ describe('Telemetry API subscription', () => {
     expect(answer.errorMessage).toMatch(says);
   });
 
-  it('applies the documented buffering defaults when buffering is omitted', async () => {
+  it('applies the documented buffering defaults when buffering is omitted', async ({ initFake }) => {
     const emulator = await initFake();
 
     const response = await subscribe(emulator, { ...valid, buffering: undefined });
@@ -265,7 +302,7 @@ describe('Telemetry API subscription', () => {
     expect(emulator.subscription?.buffering).toEqual({ maxItems: 1000, maxBytes: 262144, timeoutMs: 1000 });
   });
 
-  it('refuses a subscription without the extension identifier', async () => {
+  it('refuses a subscription without the extension identifier', async ({ initFake }) => {
     const emulator = await initFake();
 
     const response = await subscribe(emulator, valid, '');
@@ -275,8 +312,8 @@ describe('Telemetry API subscription', () => {
   });
 });
 
-describe('init', () => {
-  it('reports an extension that crashes before registering', async () => {
+describe.concurrent('init', () => {
+  it('reports an extension that crashes before registering', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'crash-before-register' });
 
     const init = await emulator.init();
@@ -285,7 +322,7 @@ describe('init', () => {
     await expect(emulator.invoke()).rejects.toThrow(/initialized/);
   });
 
-  it('reports an extension that never registers, and kills it at the init timeout', async () => {
+  it('reports an extension that never registers, and kills it at the init timeout', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'never-register' }, { initTimeoutMs: 300 });
 
     const init = await emulator.init();
@@ -298,7 +335,7 @@ describe('init', () => {
     });
   });
 
-  it('reports the init error an extension posts', async () => {
+  it('reports the init error an extension posts', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'init-error' });
 
     const init = await emulator.init();
@@ -309,16 +346,13 @@ describe('init', () => {
     ]);
   });
 
-  it('gives the extension the Lambda environment and nothing of the test runner', async () => {
+  it('gives the extension the Lambda environment and nothing of the test runner', async ({ initFake }) => {
     const emulator = await initFake(
       { FAKE_MODE: 'print-env' },
       { functionName: 'orders', memorySizeMb: 256 },
     );
 
-    const line = emulator
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('env '));
+    const line = await outputLine(emulator, 'env ');
     const env = JSON.parse(line?.slice('env '.length) ?? '{}') as Record<string, string>;
     expect(env).toMatchObject({
       AWS_LAMBDA_RUNTIME_API: emulator.runtimeApi,
@@ -332,7 +366,7 @@ describe('init', () => {
     expect(env.VITEST).toBeUndefined();
   });
 
-  it('hands init events that happened before the subscription to the subscriber', async () => {
+  it('hands init events that happened before the subscription to the subscriber', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
 
     await emulator.invoke();
@@ -350,16 +384,13 @@ describe('init', () => {
   });
 });
 
-describe('invocation', () => {
-  it('delivers INVOKE with the request id, deadline, function ARN and trace header', async () => {
+describe.concurrent('invocation', () => {
+  it('delivers INVOKE with the request id, deadline, function ARN and trace header', async ({ initFake }) => {
     const emulator = await initFake({}, { functionName: 'orders' });
 
     const result = await emulator.invoke({ requestId: 'req-1', timeoutMs: 3000 });
 
-    const line = emulator
-      .output()
-      .split('\n')
-      .find((l) => l.startsWith('invoke '));
+    const line = await outputLine(emulator, 'invoke ');
     const event = JSON.parse(line?.slice('invoke '.length) ?? '{}');
     expect(event).toEqual({
       eventType: 'INVOKE',
@@ -370,7 +401,7 @@ describe('invocation', () => {
     });
   });
 
-  it('delivers platform events and function logs of an invocation in order', async () => {
+  it('delivers platform events and function logs of an invocation in order', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
 
     await emulator.invoke({
@@ -407,7 +438,9 @@ describe('invocation', () => {
     });
   });
 
-  it('measures the extension time from runtimeDone delivery to its next /event/next', async () => {
+  it('measures the extension time from runtimeDone delivery to its next /event/next', async ({
+    initFake,
+  }) => {
     const emulator = await initFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
 
     const result = await emulator.invoke();
@@ -418,7 +451,9 @@ describe('invocation', () => {
     expect(result.extensionOverheadMs).toBeGreaterThanOrEqual(0);
   });
 
-  it('gives no extension time when /event/next came before runtimeDone was delivered', async () => {
+  it('gives no extension time when /event/next came before runtimeDone was delivered', async ({
+    initFake,
+  }) => {
     const emulator = await initFake({ BUFFER_TIMEOUT_MS: '30000' });
 
     const result = await emulator.invoke({ durationMs: 20 });
@@ -427,7 +462,7 @@ describe('invocation', () => {
     expect(result.extensionOverheadMs).toBeNaN();
   });
 
-  it('times out an invocation whose extension never calls /event/next again', async () => {
+  it('times out an invocation whose extension never calls /event/next again', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'hang-invoke' });
 
     const result = await emulator.invoke({ requestId: 'req-3', timeoutMs: 200 });
@@ -437,8 +472,8 @@ describe('invocation', () => {
   });
 });
 
-describe('telemetry batching', () => {
-  it('sends at most maxItems events per POST, one POST at a time', async () => {
+describe.concurrent('telemetry batching', () => {
+  it('sends at most maxItems events per POST, one POST at a time', async ({ initFake }) => {
     const emulator = await initFake({
       TELEMETRY_TYPES: 'function',
       BUFFER_MAX_ITEMS: '1000',
@@ -457,7 +492,7 @@ describe('telemetry batching', () => {
     }
   });
 
-  it('cuts a batch before it would pass maxBytes', async () => {
+  it('cuts a batch before it would pass maxBytes', async ({ initFake }) => {
     const emulator = await initFake({
       TELEMETRY_TYPES: 'function',
       BUFFER_MAX_ITEMS: '10000',
@@ -474,7 +509,7 @@ describe('telemetry batching', () => {
     expect(deliveries.every((delivery) => delivery.bytes <= 262_144)).toBe(true);
   });
 
-  it('sends a batch that is not full once timeoutMs has passed', async () => {
+  it('sends a batch that is not full once timeoutMs has passed', async ({ initFake }) => {
     // The extension waits for runtimeDone, which only the buffering timeout can bring.
     const emulator = await initFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
 
@@ -487,7 +522,7 @@ describe('telemetry batching', () => {
     expect(carrier?.answeredAtMs).toBeLessThanOrEqual(result.endedAtMs);
   });
 
-  it('records failed deliveries, retries them, and reports the drop', async () => {
+  it('records failed deliveries, retries them, and reports the drop', async ({ initFake }) => {
     const emulator = await initFake({
       SUBSCRIBE_URI: 'http://sandbox.localdomain:1/',
       BUFFER_TIMEOUT_MS: '25',
@@ -507,8 +542,8 @@ describe('telemetry batching', () => {
   });
 });
 
-describe('freeze', () => {
-  it('delivers the report of an invocation only after the next thaw', async () => {
+describe.concurrent('freeze', () => {
+  it('delivers the report of an invocation only after the next thaw', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
 
     await emulator.invoke({ requestId: 'first' });
@@ -532,7 +567,7 @@ describe('freeze', () => {
     });
   });
 
-  it('stops every timer of the extension between invocations', async () => {
+  it('stops every timer of the extension between invocations', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'tick,ignore-shutdown' });
 
     await emulator.invoke();
@@ -547,7 +582,10 @@ describe('freeze', () => {
     expect(ticks(emulator.output())).toBeGreaterThan(afterFrozen);
   });
 
-  it('freezes the whole process group of a launcher script that starts node', async () => {
+  it('freezes the whole process group of a launcher script that starts node', async ({
+    startFake,
+    writeLauncher,
+  }) => {
     const launcher = await writeLauncher('fake-launcher');
     const emulator = await startFake(
       { EXTENSION_NAME: 'fake-launcher', FAKE_MODE: 'tick' },
@@ -569,7 +607,7 @@ describe('freeze', () => {
     expect(ticks(emulator.output())).toBe(before);
   });
 
-  it('lets the extension run between invocations when freeze is off', async () => {
+  it('lets the extension run between invocations when freeze is off', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'tick' }, { freeze: false });
 
     await emulator.invoke();
@@ -580,8 +618,8 @@ describe('freeze', () => {
   });
 });
 
-describe('shutdown', () => {
-  it('delivers SHUTDOWN with the reason and reports a clean exit', async () => {
+describe.concurrent('shutdown', () => {
+  it('delivers SHUTDOWN with the reason and reports a clean exit', async ({ initFake }) => {
     const emulator = await initFake();
     await emulator.invoke();
 
@@ -591,7 +629,7 @@ describe('shutdown', () => {
     expect(result).toMatchObject({ exitCode: 0, signal: null, exitedBeforeDeadline: true, killed: false });
   });
 
-  it('flushes the last invocation report at shutdown without waiting for timeoutMs', async () => {
+  it('flushes the last invocation report at shutdown without waiting for timeoutMs', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'drain-on-shutdown', BUFFER_TIMEOUT_MS: '30000' });
     await emulator.invoke({ requestId: 'last' });
 
@@ -601,7 +639,7 @@ describe('shutdown', () => {
     expect(deliveredEvents(emulator).some(isReportFor('last'))).toBe(true);
   });
 
-  it('kills an extension that ignores SHUTDOWN at the deadline', async () => {
+  it('kills an extension that ignores SHUTDOWN at the deadline', async ({ initFake }) => {
     const emulator = await initFake({ FAKE_MODE: 'ignore-shutdown' });
     await emulator.invoke();
 
@@ -611,7 +649,7 @@ describe('shutdown', () => {
     expect(result).toMatchObject({ signal: 'SIGKILL', exitedBeforeDeadline: false, killed: true });
   });
 
-  it('leaves no stopped process behind when closed while frozen', async () => {
+  it('leaves no stopped process behind when closed while frozen', async ({ initFake }) => {
     const emulator = await initFake();
     const pid = emulator.pid()!;
     expect(emulator.frozen()).toBe(true);
