@@ -54,6 +54,18 @@ async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void
   }
 }
 
+/**
+ * The extension's output once it holds `pattern` (or after 5 s): a line the fake extension printed
+ * right before its next HTTP call can reach the emulator after that call.
+ */
+async function outputWith(emulator: LambdaEmulator, pattern: string | RegExp): Promise<string> {
+  const deadline = Date.now() + 5_000;
+  const holds = (output: string) =>
+    typeof pattern === 'string' ? output.includes(pattern) : pattern.test(output);
+  while (!holds(emulator.output()) && Date.now() < deadline) await sleep(10);
+  return emulator.output();
+}
+
 const MANAGED_ENV = {
   REGISTER_EVENTS: 'SHUTDOWN',
   SCHEMA_VERSION: MANAGED_INSTANCES_SCHEMA_VERSION,
@@ -67,9 +79,9 @@ describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => 
 
     const result = await emulator.invoke({ logs: ['a line nobody receives'] });
 
-    expect(emulator.output()).toContain(
-      'subscribe 202 {"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}',
-    );
+    const said =
+      'subscribe 202 {"errorMessage":"Telemetry API is not supported","errorType":"Telemetry.NotSupported"}';
+    expect(await outputWith(emulator, said)).toContain(said);
     expect(result.timedOut).toBe(false);
     expect(emulator.deliveries()).toEqual([]);
     expect(emulator.subscription).toBeUndefined();
@@ -140,7 +152,8 @@ describe('the Managed Instances mode', () => {
     );
     expect(await emulator.init()).toMatchObject({ ok: true });
 
-    expect(emulator.output()).toContain('"AWS_LAMBDA_INITIALIZATION_TYPE":"lambda-managed-instances"');
+    const type = '"AWS_LAMBDA_INITIALIZATION_TYPE":"lambda-managed-instances"';
+    expect(await outputWith(emulator, type)).toContain(type);
   });
 
   it('refuses a subscription with a schema other than 2025-01-29 with 400 ValidationError', async () => {
@@ -150,14 +163,15 @@ describe('the Managed Instances mode', () => {
     );
     await emulator.init();
 
-    expect(emulator.output()).toMatch(/subscribe 400 .*"errorType":"ValidationError"/);
+    const refused = /subscribe 400 .*"errorType":"ValidationError"/;
+    expect(await outputWith(emulator, refused)).toMatch(refused);
     expect(emulator.subscription).toBeUndefined();
   });
 
   it('accepts a subscription only during init (later: 403 Telemetry.SubscriptionClosed)', async () => {
     const emulator = await startFake(MANAGED_ENV, { mode: 'managed-instances' });
     await emulator.init();
-    expect(emulator.output()).toContain('subscribe 200 OK');
+    expect(await outputWith(emulator, 'subscribe 200 OK')).toContain('subscribe 200 OK');
 
     const late = await api(emulator, '/2022-07-01/telemetry', {
       method: 'PUT',
