@@ -273,6 +273,32 @@ function sleep(ms: number): { promise: Promise<void>; cancel: () => void } {
   return { promise, cancel: () => clearTimeout(timer) };
 }
 
+/**
+ * Writes log `i` of an invocation `i * spacingMs` after its start, always in order: one timer at a
+ * time, each writing every log that is due. (A timer per log is not enough: Node can fire timers of
+ * fractional delays out of order when the loop runs late, and a runtime never reorders its output.)
+ * Returns a function that writes, in order, every log due by `elapsedMs` (Infinity: all of them).
+ */
+function writeInOrder<T>(
+  logs: readonly T[],
+  spacingMs: number,
+  timers: NodeJS.Timeout[],
+  write: (log: T) => void,
+): (elapsedMs: number) => void {
+  const startedAt = now();
+  let next = 0;
+  const writeDue = (elapsedMs: number): void => {
+    while (next < logs.length && next * spacingMs <= elapsedMs) write(logs[next++] as T);
+  };
+  const pump = (): void => {
+    const elapsedMs = now() - startedAt;
+    writeDue(elapsedMs);
+    if (next < logs.length) timers.push(setTimeout(pump, Math.max(1, next * spacingMs - elapsedMs)));
+  };
+  pump();
+  return writeDue;
+}
+
 class Emulator implements LambdaEmulator {
   readonly runtimeApi: string;
   private phase: Phase = 'created';
@@ -549,15 +575,17 @@ class Emulator implements LambdaEmulator {
   private simulateRuntime(invocation: Invocation, options: InvokeOptions): void {
     const logs = options.logs ?? [];
     const spacingMs = options.logSpacingMs ?? 0;
-    logs.forEach((log, index) => {
-      const delayMs = index * spacingMs;
-      const write = (): void => this.emit(functionLogEvent(now(), invocation.requestId, log));
-      if (delayMs === 0) write();
-      else invocation.timers.push(setTimeout(write, delayMs));
-    });
+    const writeDue = writeInOrder(logs, spacingMs, invocation.timers, (log) =>
+      this.emit(functionLogEvent(now(), invocation.requestId, log)),
+    );
     const lastLogMs = Math.max(0, logs.length - 1) * spacingMs;
     const doneMs = Math.max(options.durationMs ?? DEFAULT_INVOKE_DURATION_MS, lastLogMs);
-    invocation.timers.push(setTimeout(() => this.runtimeFinished(invocation, invocation.status), doneMs));
+    invocation.timers.push(
+      setTimeout(() => {
+        writeDue(Number.POSITIVE_INFINITY);
+        this.runtimeFinished(invocation, invocation.status);
+      }, doneMs),
+    );
   }
 
   private runtimeFinished(invocation: Invocation, status: InvocationStatus): void {
@@ -1102,17 +1130,23 @@ class Emulator implements LambdaEmulator {
       this.concurrent.add(entry);
       const logs = options.logs ?? [];
       const spacingMs = options.logSpacingMs ?? 0;
-      logs.forEach((log, index) => {
+      const writeDue = writeInOrder(logs, spacingMs, timers, (log) => {
         const record = typeof log === 'string' ? { message: log } : log;
-        const write = (): void => this.emit(functionLogEvent(now(), requestId, record));
-        if (index * spacingMs === 0) write();
-        else timers.push(setTimeout(write, index * spacingMs));
+        this.emit(functionLogEvent(now(), requestId, record));
       });
       const doneMs = Math.max(
         options.durationMs ?? DEFAULT_INVOKE_DURATION_MS,
         (logs.length - 1) * spacingMs,
       );
-      timers.push(setTimeout(() => entry.finish(), Math.max(0, doneMs)));
+      timers.push(
+        setTimeout(
+          () => {
+            writeDue(Number.POSITIVE_INFINITY);
+            entry.finish();
+          },
+          Math.max(0, doneMs),
+        ),
+      );
     });
   }
 
