@@ -2,19 +2,22 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
-import type { LambdaEmulator } from '../support/lambda-emulator.js';
-import { type LokiReceiver, type ReceivedEntry, startLokiReceiver } from '../support/loki-receiver.js';
+import { type ReceivedEntry, startLokiReceiver } from '../support/loki-receiver.js';
 
-let receiver: LokiReceiver | undefined;
-let emulator: LambdaEmulator | undefined;
-
-afterEach(async () => {
-  await emulator?.close();
-  await receiver?.close();
-  emulator = undefined;
-  receiver = undefined;
+/** Closes what a test started when it ends: each test has its own Loki and sandbox, so they run side by side. */
+const it = base.extend<{ track: <T extends { close(): Promise<void> }>(started: T) => T }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  track: async ({}, use) => {
+    const started: Array<{ close(): Promise<void> }> = [];
+    await use((thing) => {
+      started.push(thing);
+      return thing;
+    });
+    // The sandbox first, then the Loki it pushed to.
+    for (const thing of started.reverse()) await thing.close();
+  },
 });
 
 const FUNCTION_NAME = 'checkout';
@@ -23,12 +26,16 @@ function bySource(entries: readonly ReceivedEntry[], source: string): ReceivedEn
   return entries.filter((e) => e.labels.source === source);
 }
 
-describe('the bundled extension under the Lambda emulator', () => {
-  it('delivers every line of 100 invocations exactly once, in order, with labels, timestamps and request ids', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, { LOKI_EXTRA_LABELS: 'team,payments', LOKI_FLUSH_STRATEGY: 'end' }),
-      { functionName: FUNCTION_NAME },
+describe.concurrent('the bundled extension under the Lambda emulator', () => {
+  it('delivers every line of 100 invocations exactly once, in order, with labels, timestamps and request ids', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(
+        lokiEnv(receiver.url, { LOKI_EXTRA_LABELS: 'team,payments', LOKI_FLUSH_STRATEGY: 'end' }),
+        { functionName: FUNCTION_NAME },
+      ),
     );
     const requestIds: string[] = [];
 
@@ -73,9 +80,13 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(shutdown).toMatchObject({ exitCode: 0, exitedBeforeDeadline: true, killed: false });
   }, 120_000);
 
-  it('has each invocation’s lines in Loki when the invocation ends (flush strategy end)', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+  it('has each invocation’s lines in Loki when the invocation ends (flush strategy end)', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' })),
+    );
 
     const result = await emulator.invoke({ logs: ['before the end'], durationMs: 50 });
 
@@ -84,9 +95,13 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(lines).toContain(`END RequestId: ${result.requestId}`);
   });
 
-  it('uses the event time of each Telemetry event as the entry timestamp (within its millisecond: the sandbox’s nanosecond offset)', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+  it('uses the event time of each Telemetry event as the entry timestamp (within its millisecond: the sandbox’s nanosecond offset)', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' })),
+    );
 
     await emulator.invoke({ logs: ['stamped'] });
     await emulator.shutdown();
@@ -96,9 +111,13 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect((entry?.timestampNs ?? 0n) / 1_000_000n).toBe(BigInt(Date.parse(event?.time ?? '')));
   });
 
-  it('pushes the last invocation’s report before exiting at SHUTDOWN, before the deadline', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+  it('pushes the last invocation’s report before exiting at SHUTDOWN, before the deadline', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' })),
+    );
     const result = await emulator.invoke({ logs: ['last words'] });
 
     const shutdown = await emulator.shutdown({ reason: 'spindown', deadlineInMs: 2000 });
@@ -109,14 +128,18 @@ describe('the bundled extension under the Lambda emulator', () => {
     );
   });
 
-  it('keeps the function working when misconfigured, and says what is wrong in one line', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension({
-      LOKI_ENDPOINT_URL: 'ftp://nowhere',
-      LOKI_EXTRA_LABELS: 'bad-name,x',
-      LOKI_BEARER_TOKEN: 'misconfigured-secret-token',
-      LOKI_LISTENER_PORT: '0',
-    });
+  it('keeps the function working when misconfigured, and says what is wrong in one line', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension({
+        LOKI_ENDPOINT_URL: 'ftp://nowhere',
+        LOKI_EXTRA_LABELS: 'bad-name,x',
+        LOKI_BEARER_TOKEN: 'misconfigured-secret-token',
+        LOKI_LISTENER_PORT: '0',
+      }),
+    );
 
     const results = [await emulator.invoke({ logs: ['a'] }), await emulator.invoke({ logs: ['b'] })];
     const shutdown = await emulator.shutdown();
@@ -134,11 +157,18 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(receiver.requests()).toHaveLength(0);
   });
 
-  it('ships with the safe bound when LOKI_MAX_BUFFER_BYTES is too large for the function’s memory, and says so in one line', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end', LOKI_MAX_BUFFER_BYTES: String(512 * 1024 * 1024) }),
-      { memorySizeMb: 128 },
+  it('ships with the safe bound when LOKI_MAX_BUFFER_BYTES is too large for the function’s memory, and says so in one line', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(
+        lokiEnv(receiver.url, {
+          LOKI_FLUSH_STRATEGY: 'end',
+          LOKI_MAX_BUFFER_BYTES: String(512 * 1024 * 1024),
+        }),
+        { memorySizeMb: 128 },
+      ),
     );
 
     await emulator.invoke({ logs: ['still shipped'] });
@@ -151,14 +181,18 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(receiver.entries().map((e) => e.line)).toContain('still shipped');
   });
 
-  it('never prints the token or the password, even with LOKI_DEBUG', async () => {
-    receiver = await startLokiReceiver({ auth: { bearerToken: 'tok-SECRET-123' }, tenantRequired: true });
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, {
-        LOKI_BEARER_TOKEN: 'tok-SECRET-123',
-        LOKI_TENANT_ID: 'team-a',
-        LOKI_DEBUG: 'true',
-      }),
+  it('never prints the token or the password, even with LOKI_DEBUG', async ({ track }) => {
+    const receiver = track(
+      await startLokiReceiver({ auth: { bearerToken: 'tok-SECRET-123' }, tenantRequired: true }),
+    );
+    const emulator = track(
+      await startBundledExtension(
+        lokiEnv(receiver.url, {
+          LOKI_BEARER_TOKEN: 'tok-SECRET-123',
+          LOKI_TENANT_ID: 'team-a',
+          LOKI_DEBUG: 'true',
+        }),
+      ),
     );
     await emulator.invoke({ logs: ['with auth'] });
     await receiver.inject({ kind: 'status', status: 401, body: 'bad token tok-SECRET-123?', times: 1 });
@@ -171,10 +205,18 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(emulator.output()).not.toContain('tok-SECRET-123');
   });
 
-  it('ships with basic auth', async () => {
-    receiver = await startLokiReceiver({ auth: { username: 'loki-user', password: 'pa55-SECRET' } });
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, { LOKI_USERNAME: 'loki-user', LOKI_PASSWORD: 'pa55-SECRET', LOKI_DEBUG: 'true' }),
+  it('ships with basic auth', async ({ track }) => {
+    const receiver = track(
+      await startLokiReceiver({ auth: { username: 'loki-user', password: 'pa55-SECRET' } }),
+    );
+    const emulator = track(
+      await startBundledExtension(
+        lokiEnv(receiver.url, {
+          LOKI_USERNAME: 'loki-user',
+          LOKI_PASSWORD: 'pa55-SECRET',
+          LOKI_DEBUG: 'true',
+        }),
+      ),
     );
 
     await emulator.invoke({ logs: ['basic'] });
@@ -184,8 +226,8 @@ describe('the bundled extension under the Lambda emulator', () => {
     expect(emulator.output()).not.toContain('pa55-SECRET');
   });
 
-  it('pushes over HTTPS, trusting the CA given to Node (NODE_EXTRA_CA_CERTS)', async () => {
-    receiver = await startLokiReceiver();
+  it('pushes over HTTPS, trusting the CA given to Node (NODE_EXTRA_CA_CERTS)', async ({ track }) => {
+    const receiver = track(await startLokiReceiver());
     const tls = new URL('../support/fixtures/tls/', import.meta.url);
     const upstream = new URL(receiver.url);
     // TLS in front of the receiver, as a load balancer terminates it in front of Loki.
@@ -211,11 +253,13 @@ describe('the bundled extension under the Lambda emulator', () => {
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = proxy.address() as AddressInfo;
-      emulator = await startBundledExtension(
-        lokiEnv(`https://127.0.0.1:${port}`, {
-          LOKI_FLUSH_STRATEGY: 'end',
-          NODE_EXTRA_CA_CERTS: new URL('cert.pem', tls).pathname,
-        }),
+      const emulator = track(
+        await startBundledExtension(
+          lokiEnv(`https://127.0.0.1:${port}`, {
+            LOKI_FLUSH_STRATEGY: 'end',
+            NODE_EXTRA_CA_CERTS: new URL('cert.pem', tls).pathname,
+          }),
+        ),
       );
 
       await emulator.invoke({ logs: ['over tls'] });
