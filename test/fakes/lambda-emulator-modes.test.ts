@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import {
   type EmulatorOptions,
   type LambdaEmulator,
@@ -13,26 +13,30 @@ import { type PostOutcome, TelemetryDispatcher } from '../support/lambda-telemet
 
 const FIXTURE = fileURLToPath(new URL('../support/fixtures/fake-extension.mjs', import.meta.url));
 const NAME = 'fake-extension';
-const open: LambdaEmulator[] = [];
+type StartFake = (env: Record<string, string>, options?: Partial<EmulatorOptions>) => Promise<LambdaEmulator>;
 
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((emulator) => emulator.close()));
+/**
+ * `startFake`: an emulator for the fake extension, closed when the test ends. Each test's emulators
+ * are its own, so the tests (mostly a process starting) run side by side.
+ */
+const it = base.extend<{ startFake: StartFake }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  startFake: async ({}, use) => {
+    const open: LambdaEmulator[] = [];
+    await use(async (env, options = {}) => {
+      const emulator = await startLambdaEmulator({
+        command: process.execPath,
+        args: [FIXTURE],
+        extensionName: NAME,
+        env,
+        ...options,
+      });
+      open.push(emulator);
+      return emulator;
+    });
+    await Promise.all(open.map((emulator) => emulator.close()));
+  },
 });
-
-async function startFake(
-  env: Record<string, string>,
-  options: Partial<EmulatorOptions> = {},
-): Promise<LambdaEmulator> {
-  const emulator = await startLambdaEmulator({
-    command: process.execPath,
-    args: [FIXTURE],
-    extensionName: NAME,
-    env,
-    ...options,
-  });
-  open.push(emulator);
-  return emulator;
-}
 
 function api(emulator: LambdaEmulator, path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`http://${emulator.runtimeApi}${path}`, init);
@@ -40,6 +44,16 @@ function api(emulator: LambdaEmulator, path: string, init: RequestInit = {}): Pr
 
 function recordOf(event: TelemetryEvent | undefined): Record<string, unknown> {
   return (event?.record ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * Waits (at most 3 s) until `count()` passes `above`, and returns it: a process that is not frozen
+ * ticks every 10 ms, but on a busy machine some 200 ms can pass with few ticks read.
+ */
+async function untilAbove(count: () => number, above: number): Promise<number> {
+  const deadline = Date.now() + 3_000;
+  while (count() <= above && Date.now() < deadline) await sleep(20);
+  return count();
 }
 
 function sleep(ms: number): Promise<void> {
@@ -72,8 +86,10 @@ const MANAGED_ENV = {
   BUFFER_TIMEOUT_MS: '25',
 };
 
-describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => {
-  it('answers a Telemetry API subscription with 202 and Telemetry.NotSupported, and delivers nothing', async () => {
+describe.concurrent('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => {
+  it('answers a Telemetry API subscription with 202 and Telemetry.NotSupported, and delivers nothing', async ({
+    startFake,
+  }) => {
     const emulator = await startFake({}, { mode: 'rie' });
     expect(await emulator.init()).toMatchObject({ ok: true });
 
@@ -87,7 +103,7 @@ describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => 
     expect(emulator.subscription).toBeUndefined();
   });
 
-  it('answers a Logs API subscription with 202 and Logs.NotSupported', async () => {
+  it('answers a Logs API subscription with 202 and Logs.NotSupported', async ({ startFake }) => {
     const emulator = await startFake({}, { mode: 'rie' });
     await emulator.init();
 
@@ -104,7 +120,7 @@ describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => 
     });
   });
 
-  it('holds an invoke until the extension has called /next again', async () => {
+  it('holds an invoke until the extension has called /next again', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'hang-invoke' }, { mode: 'rie' });
     await emulator.init();
 
@@ -114,7 +130,7 @@ describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => 
     expect(result.durationMs).toBeGreaterThanOrEqual(400);
   });
 
-  it('does not freeze the extension between invocations', async () => {
+  it('does not freeze the extension between invocations', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'tick' }, { mode: 'rie' });
     await emulator.init();
     const ticks = () =>
@@ -124,15 +140,14 @@ describe('the RIE-like mode (sam local, Lambda base images, LocalStack)', () => 
         .filter((l) => l === 'tick').length;
 
     const before = ticks();
-    await sleep(200);
 
+    expect(await untilAbove(ticks, before + 3)).toBeGreaterThan(before + 3);
     expect(emulator.frozen()).toBe(false);
-    expect(ticks()).toBeGreaterThan(before + 3);
   });
 });
 
-describe('the Managed Instances mode', () => {
-  it('refuses a registration for INVOKE with 403 Extension.InvalidEventType', async () => {
+describe.concurrent('the Managed Instances mode', () => {
+  it('refuses a registration for INVOKE with 403 Extension.InvalidEventType', async ({ startFake }) => {
     const emulator = await startFake({}, { mode: 'managed-instances' });
 
     const response = await api(emulator, '/2020-01-01/extension/register', {
@@ -145,7 +160,7 @@ describe('the Managed Instances mode', () => {
     expect(await response.json()).toMatchObject({ errorType: 'Extension.InvalidEventType' });
   });
 
-  it('gives the extension AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances', async () => {
+  it('gives the extension AWS_LAMBDA_INITIALIZATION_TYPE=lambda-managed-instances', async ({ startFake }) => {
     const emulator = await startFake(
       { ...MANAGED_ENV, FAKE_MODE: 'print-env' },
       { mode: 'managed-instances' },
@@ -156,7 +171,9 @@ describe('the Managed Instances mode', () => {
     expect(await outputWith(emulator, type)).toContain(type);
   });
 
-  it('refuses a subscription with a schema other than 2025-01-29 with 400 ValidationError', async () => {
+  it('refuses a subscription with a schema other than 2025-01-29 with 400 ValidationError', async ({
+    startFake,
+  }) => {
     const emulator = await startFake(
       { ...MANAGED_ENV, SCHEMA_VERSION: '2022-12-13' },
       { mode: 'managed-instances' },
@@ -168,7 +185,9 @@ describe('the Managed Instances mode', () => {
     expect(emulator.subscription).toBeUndefined();
   });
 
-  it('accepts a subscription only during init (later: 403 Telemetry.SubscriptionClosed)', async () => {
+  it('accepts a subscription only during init (later: 403 Telemetry.SubscriptionClosed)', async ({
+    startFake,
+  }) => {
     const emulator = await startFake(MANAGED_ENV, { mode: 'managed-instances' });
     await emulator.init();
     expect(await outputWith(emulator, 'subscribe 200 OK')).toContain('subscribe 200 OK');
@@ -187,7 +206,9 @@ describe('the Managed Instances mode', () => {
     expect(await late.json()).toMatchObject({ errorType: 'Telemetry.SubscriptionClosed' });
   });
 
-  it('runs invocations at once, with request ids on start, report and every JSON log record, and no runtimeDone', async () => {
+  it('runs invocations at once, with request ids on start, report and every JSON log record, and no runtimeDone', async ({
+    startFake,
+  }) => {
     const emulator = await startFake(MANAGED_ENV, { mode: 'managed-instances' });
     await emulator.init();
 
@@ -211,7 +232,9 @@ describe('the Managed Instances mode', () => {
     });
   });
 
-  it('never freezes the extension, and delivers SHUTDOWN with a deadline 2 s after shutdown began', async () => {
+  it('never freezes the extension, and delivers SHUTDOWN with a deadline 2 s after shutdown began', async ({
+    startFake,
+  }) => {
     const emulator = await startFake({ ...MANAGED_ENV, FAKE_MODE: 'tick' }, { mode: 'managed-instances' });
     await emulator.init();
     await emulator.invoke({ logs: ['x'] });
@@ -221,8 +244,7 @@ describe('the Managed Instances mode', () => {
         .split('\n')
         .filter((l) => l === 'tick').length;
     const before = ticks();
-    await sleep(200);
-    expect(ticks()).toBeGreaterThan(before + 3);
+    expect(await untilAbove(ticks, before + 3)).toBeGreaterThan(before + 3);
 
     const shutdown = await emulator.shutdown();
 
@@ -231,7 +253,9 @@ describe('the Managed Instances mode', () => {
     expect(emulator.environmentError()).toBeUndefined();
   });
 
-  it('reports Extension.Crash when the extension exits before SHUTDOWN, even with status 0', async () => {
+  it('reports Extension.Crash when the extension exits before SHUTDOWN, even with status 0', async ({
+    startFake,
+  }) => {
     const emulator = await startFake(
       { ...MANAGED_ENV, FAKE_MODE: 'exit-after-init' },
       { mode: 'managed-instances' },
@@ -244,7 +268,7 @@ describe('the Managed Instances mode', () => {
   });
 });
 
-describe('telemetry delivery on Managed Instances (one POST in flight per subscriber)', () => {
+describe.concurrent('telemetry delivery on Managed Instances (one POST in flight per subscriber)', () => {
   const subscription: TelemetrySubscription = {
     schemaVersion: MANAGED_INSTANCES_SCHEMA_VERSION,
     types: ['platform', 'function'],
@@ -316,8 +340,8 @@ describe('telemetry delivery on Managed Instances (one POST in flight per subscr
   });
 });
 
-describe('asynchronous retries', () => {
-  it('runs a retry with the same request id as a new attempt', async () => {
+describe.concurrent('asynchronous retries', () => {
+  it('runs a retry with the same request id as a new attempt', async ({ startFake }) => {
     const emulator = await startFake({ FAKE_MODE: 'wait-runtime-done', BUFFER_TIMEOUT_MS: '25' });
     await emulator.init();
 
@@ -340,8 +364,10 @@ describe('asynchronous retries', () => {
   });
 });
 
-describe('SnapStart', () => {
-  it('snapshots after init and restores before the first invoke, reporting the restore', async () => {
+describe.concurrent('SnapStart', () => {
+  it('snapshots after init and restores before the first invoke, reporting the restore', async ({
+    startFake,
+  }) => {
     const emulator = await startFake({ BUFFER_TIMEOUT_MS: '25' }, { snapStart: true });
     await emulator.init();
     expect(emulator.frozen()).toBe(true);

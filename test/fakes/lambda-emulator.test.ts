@@ -571,7 +571,8 @@ describe.concurrent('freeze', () => {
     const emulator = await initFake({ FAKE_MODE: 'tick,ignore-shutdown' });
 
     await emulator.invoke();
-    await sleep(100);
+    // Ticks printed before the freeze may still be on their way from the pipe.
+    await sleep(300);
     const before = ticks(emulator.output());
     // Some 15 ticks if it were not frozen.
     await sleep(150);
@@ -598,7 +599,8 @@ describe.concurrent('freeze', () => {
     expect(await emulator.init()).toMatchObject({ ok: true });
 
     await emulator.invoke();
-    await sleep(100);
+    // Ticks printed before the freeze may still be on their way from the pipe.
+    await sleep(300);
     const before = ticks(emulator.output());
     // Some 15 ticks if it were not frozen.
     await sleep(150);
@@ -612,8 +614,10 @@ describe.concurrent('freeze', () => {
 
     await emulator.invoke();
     const before = ticks(emulator.output());
-    await sleep(150);
 
+    // Not frozen: it ticks on after the invocation (waiting at most 3 s on a busy machine).
+    const deadline = Date.now() + 3_000;
+    while (ticks(emulator.output()) <= before && Date.now() < deadline) await sleep(20);
     expect(ticks(emulator.output())).toBeGreaterThan(before);
   });
 });

@@ -3,7 +3,7 @@
  * a redirect, a body too large, entries too far behind, a push still running when the runtime is
  * done. Each test fails on the extension as it was before.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { it as base, describe, expect } from 'vitest';
 import type { LogEntry } from '../../extension/entries.js';
 import { createHttpPost } from '../../extension/http-post.js';
 import { pushHeaders, pushWithRetry } from '../../extension/loki-push.js';
@@ -12,14 +12,18 @@ import { lokiEnv, startBundledExtension } from '../support/extension-harness.js'
 import { DEFAULT_FUNCTION_NAME, type LambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
 
-let receiver: LokiReceiver | undefined;
-let emulator: LambdaEmulator | undefined;
-
-afterEach(async () => {
-  await emulator?.close();
-  await receiver?.close();
-  emulator = undefined;
-  receiver = undefined;
+/** Closes what a test started when it ends: each test has its own Loki and sandbox, so they run side by side. */
+const it = base.extend<{ track: <T extends { close(): Promise<void> }>(started: T) => T }>({
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
+  track: async ({}, use) => {
+    const started: Array<{ close(): Promise<void> }> = [];
+    await use((thing) => {
+      started.push(thing);
+      return thing;
+    });
+    // The sandbox first, then the Loki it pushed to.
+    for (const thing of started.reverse()) await thing.close();
+  },
 });
 
 /** Short cooldowns, so a fault followed by a recovery takes a second, not 16. */
@@ -45,10 +49,14 @@ function written(lambda: LambdaEmulator): string[] {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe('delivery when Loki answers otherwise than 204', () => {
-  it('a redirect (http -> https) is reported as a configuration problem naming the Location, and the entries are kept', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { ...FAST, LOKI_FLUSH_STRATEGY: 'end' }));
+describe.concurrent('delivery when Loki answers otherwise than 204', () => {
+  it('a redirect (http -> https) is reported as a configuration problem naming the Location, and the entries are kept', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { ...FAST, LOKI_FLUSH_STRATEGY: 'end' })),
+    );
     await receiver.inject({
       kind: 'redirect',
       status: 301,
@@ -67,9 +75,11 @@ describe('delivery when Loki answers otherwise than 204', () => {
     expect(shipped(receiver)).toEqual(['while redirected', 'fixed']);
   });
 
-  it('a push over the body-size limit (413) is split and every entry arrives', async () => {
-    receiver = await startLokiReceiver({ maxBodyBytes: 4_000 });
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' }));
+  it('a push over the body-size limit (413) is split and every entry arrives', async ({ track }) => {
+    const receiver = track(await startLokiReceiver({ maxBodyBytes: 4_000 }));
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { LOKI_FLUSH_STRATEGY: 'end' })),
+    );
     // Lines that do not compress away: about 30 KB in all.
     const lines = Array.from({ length: 300 }, (_, i) => `line ${i} ${Math.random().toString(36).repeat(4)}`);
 
@@ -81,10 +91,14 @@ describe('delivery when Loki answers otherwise than 204', () => {
     expect(emulator.output()).not.toContain('rejected');
   });
 
-  it('entries too far behind (another sandbox pushed newer ones): says so and how many, ships what Loki still takes', async () => {
+  it('entries too far behind (another sandbox pushed newer ones): says so and how many, ships what Loki still takes', async ({
+    track,
+  }) => {
     // Loki's window is 1 h; 300 ms here, so that the backlog falls behind it in half a second.
-    receiver = await startLokiReceiver({ outOfOrderWindowMs: 300 });
-    emulator = await startBundledExtension(lokiEnv(receiver.url, { ...FAST, LOKI_FLUSH_STRATEGY: 'end' }));
+    const receiver = track(await startLokiReceiver({ outOfOrderWindowMs: 300 }));
+    const emulator = track(
+      await startBundledExtension(lokiEnv(receiver.url, { ...FAST, LOKI_FLUSH_STRATEGY: 'end' })),
+    );
     await receiver.inject({ kind: 'down' });
     await emulator.invoke({ logs: ['backlog 1', 'backlog 2'] });
     await pause(500);
@@ -103,15 +117,19 @@ describe('delivery when Loki answers otherwise than 204', () => {
     expect(shipped(receiver, 'extension')).toContainEqual(expect.stringMatching(/\[.*too_far_behind=2.*\]$/));
   });
 
-  it('end: the 1.5 s bound after runtimeDone holds even when a full-batch push is already running', async () => {
-    receiver = await startLokiReceiver();
-    emulator = await startBundledExtension(
-      lokiEnv(receiver.url, {
-        LOKI_FLUSH_STRATEGY: 'end',
-        LOKI_MAX_BUFFER_BYTES: String(1024 * 1024),
-        // The parallel budget far longer than the end budget, so the bound shows.
-        LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ parallelPushBudgetMs: 20_000, endPushBudgetMs: 100 }),
-      }),
+  it('end: the 1.5 s bound after runtimeDone holds even when a full-batch push is already running', async ({
+    track,
+  }) => {
+    const receiver = track(await startLokiReceiver());
+    const emulator = track(
+      await startBundledExtension(
+        lokiEnv(receiver.url, {
+          LOKI_FLUSH_STRATEGY: 'end',
+          LOKI_MAX_BUFFER_BYTES: String(1024 * 1024),
+          // The parallel budget far longer than the end budget, so the bound shows.
+          LOKI_LAMBDA_TEST_TIMINGS: JSON.stringify({ parallelPushBudgetMs: 20_000, endPushBudgetMs: 100 }),
+        }),
+      ),
     );
     await receiver.inject({ kind: 'hang', times: 1 });
     // About 600 KB written in the first 200 ms: more than a full batch (half the bound).
