@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowestFirstSequencer } from './test/support/slowest-first-sequencer.js';
 
 /**
  * Three projects, one `npm test` (vitest run runs them all):
@@ -12,6 +13,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Integration tests start real processes; two cores in CI.
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirstSequencer },
     projects: [
       // Unit and fakes test files share one module graph per worker (isolate: false): loading the AWS
       // SDK and the rest once instead of once per file was most of their time. A file that patches a
