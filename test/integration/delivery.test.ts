@@ -3,7 +3,7 @@
  * a redirect, a body too large, entries too far behind, a push still running when the runtime is
  * done. Each test fails on the extension as it was before.
  */
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { LogEntry } from '../../extension/entries.js';
 import { createHttpPost } from '../../extension/http-post.js';
 import { pushHeaders, pushWithRetry } from '../../extension/loki-push.js';
@@ -11,20 +11,7 @@ import { compressPushBody, encodePushRequest, streamLabelStrings } from '../../e
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import { DEFAULT_FUNCTION_NAME, type LambdaEmulator } from '../support/lambda-emulator.js';
 import { type LokiReceiver, startLokiReceiver } from '../support/loki-receiver.js';
-
-/** Closes what a test started when it ends: each test has its own Loki and sandbox, so they run side by side. */
-const it = base.extend<{ track: <T extends { close(): Promise<void> }>(started: T) => T }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
-  track: async ({}, use) => {
-    const started: Array<{ close(): Promise<void> }> = [];
-    await use((thing) => {
-      started.push(thing);
-      return thing;
-    });
-    // The sandbox first, then the Loki it pushed to.
-    for (const thing of started.reverse()) await thing.close();
-  },
-});
+import { it } from '../support/tracked-test.js';
 
 /** Short cooldowns, so a fault followed by a recovery takes a second, not 16. */
 const FAST = {

@@ -2,23 +2,10 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import { lokiEnv, startBundledExtension } from '../support/extension-harness.js';
 import { type ReceivedEntry, startLokiReceiver } from '../support/loki-receiver.js';
-
-/** Closes what a test started when it ends: each test has its own Loki and sandbox, so they run side by side. */
-const it = base.extend<{ track: <T extends { close(): Promise<void> }>(started: T) => T }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
-  track: async ({}, use) => {
-    const started: Array<{ close(): Promise<void> }> = [];
-    await use((thing) => {
-      started.push(thing);
-      return thing;
-    });
-    // The sandbox first, then the Loki it pushed to.
-    for (const thing of started.reverse()) await thing.close();
-  },
-});
+import { it } from '../support/tracked-test.js';
 
 const FUNCTION_NAME = 'checkout';
 
