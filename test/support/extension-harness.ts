@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { version as esbuildVersion } from 'esbuild';
 import {
   BUNDLE_FILE_NAME,
@@ -15,7 +16,7 @@ import {
 } from '../../src/layer/bundle.js';
 import { type EmulatorOptions, type LambdaEmulator, startLambdaEmulator } from './lambda-emulator.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Beside the other tools' caches, so it goes with node_modules and is never shared between checkouts. */
 const BUNDLE_CACHE_DIR = join(ROOT, 'node_modules', '.cache', 'loki-lambda-test-bundles');
 
