@@ -97,34 +97,50 @@ async function statusCommand(
   const { mapWithLimit } = await import('../aws/concurrency.js');
   const baseName = firstDefined(options.layerName, file.layerName) ?? LAYER_NAME_DEFAULT;
   const profile = firstDefined(options.profile, file.profile);
-  const statuses: FunctionStatus[] = [];
+  // Every region is listed at once; then all their functions are read within one --concurrency.
+  const listed = await Promise.all(
+    regions.regions.map(async (region) => {
+      try {
+        const lambda = await deps.createLambdaClient(region, profile);
+        const selected = await selectRegionFunctions(
+          lambda,
+          region,
+          { names, pattern, exclude, tags, all: false },
+          concurrency,
+          deps.namePatternBudgetMs,
+        );
+        const identities = new LayerIdentities(lambda, ourLayerNames(baseName));
+        const newest = new NewestVersions(lambda);
+        return {
+          ok: true as const,
+          functions: selected.map((fn) => ({ region, fn, lambda, identities, newest })),
+        };
+      } catch (error) {
+        return {
+          ok: false as const,
+          message: `cannot list the functions of ${region}: ${renderAwsError(error).trimEnd()}`,
+        };
+      }
+    }),
+  );
   let failedRegions = 0;
-  for (const region of regions.regions) {
-    try {
-      const lambda = await deps.createLambdaClient(region, profile);
-      const selected = await selectRegionFunctions(
-        lambda,
-        region,
-        { names, pattern, exclude, tags, all: false },
-        concurrency,
-        deps.namePatternBudgetMs,
-      );
-      const identities = new LayerIdentities(lambda, ourLayerNames(baseName));
-      const newest = new NewestVersions(lambda);
-      statuses.push(
-        ...(await mapWithLimit(selected, concurrency, async (fn) => {
-          try {
-            return await statusOf(region, await readFunction(lambda, fn.name), identities, newest);
-          } catch (error) {
-            return unreadableStatus(region, fn.name, renderAwsError(error).trimEnd());
-          }
-        })),
-      );
-    } catch (error) {
+  for (const region of listed) {
+    if (!region.ok) {
       failedRegions++;
-      out.error(`cannot list the functions of ${region}: ${renderAwsError(error).trimEnd()}`);
+      out.error(region.message);
     }
   }
+  const statuses: FunctionStatus[] = await mapWithLimit(
+    listed.flatMap((region) => (region.ok ? region.functions : [])),
+    concurrency,
+    async ({ region, fn, lambda, identities, newest }) => {
+      try {
+        return await statusOf(region, await readFunction(lambda, fn.name), identities, newest);
+      } catch (error) {
+        return unreadableStatus(region, fn.name, renderAwsError(error).trimEnd());
+      }
+    },
+  );
 
   const summary = summarize(statuses);
   const failed = failedConditions(summary, failOn);

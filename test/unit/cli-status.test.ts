@@ -188,6 +188,35 @@ describe('loki-lambda status', () => {
     expect(maxInFlight).toBeGreaterThan(1);
   });
 
+  it('lists its regions side by side, and prints them in the order given', async () => {
+    // The first region's listing waits (up to 2 s) for the second's: they overlap only when listed at once.
+    let firstWaiting = false;
+    let overlapped = false;
+    let secondArrived: () => void = () => undefined;
+    const second = new Promise<void>((resolve) => {
+      secondArrived = resolve;
+    });
+    let calls = 0;
+    lambda.on(ListFunctionsCommand).callsFake(async () => {
+      calls++;
+      if (calls === 1) {
+        firstWaiting = true;
+        await Promise.race([second, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+        firstWaiting = false;
+      } else {
+        overlapped = firstWaiting;
+        secondArrived();
+      }
+      return { Functions: [{ FunctionName: 'orders', FunctionArn: functionArn('orders') }] };
+    });
+
+    const result = await runCli(['status', '--region', 'eu-west-1,us-east-1', '--json']);
+
+    expect(overlapped).toBe(true);
+    const document = JSON.parse(result.stdout);
+    expect(document.functions.map((f: { region: string }) => f.region)).toEqual(['eu-west-1', 'us-east-1']);
+  });
+
   it('refuses a region that is not a region name, before calling AWS', async () => {
     const result = await runCli(['status', '--region', 'eu-west-1,europe']);
 
