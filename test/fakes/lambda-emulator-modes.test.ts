@@ -1,42 +1,15 @@
-import { fileURLToPath } from 'node:url';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
+import { itWithFakeExtension, FAKE_EXTENSION_NAME as NAME } from '../support/fake-extension-fixture.js';
 import {
-  type EmulatorOptions,
   type LambdaEmulator,
   MANAGED_INSTANCES_SCHEMA_VERSION,
-  startLambdaEmulator,
   type TelemetryEvent,
 } from '../support/lambda-emulator.js';
 import { reportEvent, startEvent } from '../support/lambda-events.js';
 import type { TelemetrySubscription } from '../support/lambda-subscription.js';
 import { type PostOutcome, TelemetryDispatcher } from '../support/lambda-telemetry-dispatcher.js';
 
-const FIXTURE = fileURLToPath(new URL('../support/fixtures/fake-extension.mjs', import.meta.url));
-const NAME = 'fake-extension';
-type StartFake = (env: Record<string, string>, options?: Partial<EmulatorOptions>) => Promise<LambdaEmulator>;
-
-/**
- * `startFake`: an emulator for the fake extension, closed when the test ends. Each test's emulators
- * are its own, so the tests (mostly a process starting) run side by side.
- */
-const it = base.extend<{ startFake: StartFake }>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
-  startFake: async ({}, use) => {
-    const open: LambdaEmulator[] = [];
-    await use(async (env, options = {}) => {
-      const emulator = await startLambdaEmulator({
-        command: process.execPath,
-        args: [FIXTURE],
-        extensionName: NAME,
-        env,
-        ...options,
-      });
-      open.push(emulator);
-      return emulator;
-    });
-    await Promise.all(open.map((emulator) => emulator.close()));
-  },
-});
+const it = itWithFakeExtension;
 
 function api(emulator: LambdaEmulator, path: string, init: RequestInit = {}): Promise<Response> {
   return fetch(`http://${emulator.runtimeApi}${path}`, init);

@@ -1,26 +1,20 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { it as base, describe, expect } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
-  type EmulatorOptions,
-  type LambdaEmulator,
-  startLambdaEmulator,
-  type TelemetryEvent,
-} from '../support/lambda-emulator.js';
+  FAKE_EXTENSION_FILE,
+  FAKE_EXTENSION_NAME,
+  itWithFakeExtension,
+  type StartFake,
+} from '../support/fake-extension-fixture.js';
+import { type LambdaEmulator, startLambdaEmulator, type TelemetryEvent } from '../support/lambda-emulator.js';
 
-const FIXTURE = fileURLToPath(new URL('../support/fixtures/fake-extension.mjs', import.meta.url));
-const NAME = 'fake-extension';
-type StartFake = (
-  env?: Record<string, string>,
-  options?: Partial<EmulatorOptions>,
-) => Promise<LambdaEmulator>;
+const FIXTURE = FAKE_EXTENSION_FILE;
+const NAME = FAKE_EXTENSION_NAME;
 
 interface Fakes {
-  /** An emulator for the fake extension, not yet initialised; closed when the test ends. */
-  startFake: StartFake;
-  /** The same, initialised (the extension registered and called /next). */
+  /** `startFake` (see fake-extension-fixture.ts), initialised: the extension registered and called /next. */
   initFake: StartFake;
   /** An executable launcher like /opt/extensions/NAME: a shell that starts node as its child (no exec). */
   writeLauncher: (name: string) => Promise<string>;
@@ -30,23 +24,7 @@ interface Fakes {
  * Each test's emulators and files are its own and go when it ends: the tests share nothing and run
  * side by side (most of their time is a process starting, or a deadline).
  */
-const it = base.extend<Fakes>({
-  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern (none here).
-  startFake: async ({}, use) => {
-    const open: LambdaEmulator[] = [];
-    await use(async (env = {}, options = {}) => {
-      const emulator = await startLambdaEmulator({
-        command: process.execPath,
-        args: [FIXTURE],
-        extensionName: NAME,
-        env,
-        ...options,
-      });
-      open.push(emulator);
-      return emulator;
-    });
-    await Promise.all(open.map((emulator) => emulator.close()));
-  },
+const it = itWithFakeExtension.extend<Fakes>({
   initFake: async ({ startFake }, use) => {
     await use(async (env = {}, options = {}) => {
       const emulator = await startFake(env, options);

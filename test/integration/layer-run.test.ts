@@ -96,6 +96,36 @@ async function runLayer(opt: string, initTimeoutMs?: number) {
   return { init, invoke, shutdown, output: emulator.output(), entries: receiver.entries() };
 }
 
+/**
+ * Unzips an arm64 layer; off arm64, its runtime binary (`node` or `bun`) is kept and started through
+ * qemu by a wrapper in its place.
+ */
+async function unpackArm64Layer(flavor: string, runtime: 'node' | 'bun'): Promise<string> {
+  if (!arm64Runnable) {
+    throw new Error(
+      `cannot run the arm64 layer: install ${missingArm64Packages.join(', ')} (apt-get install -y ${missingArm64Packages.join(' ')})`,
+    );
+  }
+  const opt = await unpackLayer(flavor, 'arm64');
+  if (process.arch !== 'arm64') {
+    const binary = join(opt, 'loki-lambda', runtime);
+    await rename(binary, `${binary}.aarch64`);
+    await writeFile(
+      binary,
+      `#!/bin/sh\nexec ${QEMU_AARCH64} -L ${AARCH64_SYSROOT} "${binary}.aarch64" "$@"\n`,
+    );
+    await chmod(binary, 0o755);
+  }
+  return opt;
+}
+
+/** The extension registered and shipped the function's two lines. */
+function expectShipped(result: Awaited<ReturnType<typeof runLayer>>): void {
+  expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+  const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
+  expect(lines).toEqual(['hello from the layer', 'and a second line']);
+}
+
 describe('the standalone layer, unpacked like /opt', () => {
   it('has no Node of a Lambda runtime to fall back on here, so the layer’s own Node must run it', () => {
     expect(existsSync(RUNTIME_NODE_PATH)).toBe(false);
@@ -108,10 +138,8 @@ describe('the standalone layer, unpacked like /opt', () => {
 
       const result = await runLayer(opt);
 
-      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expectShipped(result);
       expect(emulator?.registeredName()).toBe('loki-lambda');
-      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
-      expect(lines).toEqual(['hello from the layer', 'and a second line']);
       expect(result.entries[0]?.labels).toMatchObject({ application: 'shop', function: 'layer-check' });
       expect(result.shutdown).toMatchObject({ exitedBeforeDeadline: true, killed: false });
     },
@@ -121,29 +149,12 @@ describe('the standalone layer, unpacked like /opt', () => {
   it.skipIf(skipArm64)(
     `arm64: the launcher starts the layer’s aarch64 Node (under qemu), which registers and ships logs${arm64SkipReason}`,
     async () => {
-      if (!arm64Runnable) {
-        throw new Error(
-          `cannot run the arm64 layer: install ${missingArm64Packages.join(', ')} (apt-get install -y ${missingArm64Packages.join(' ')})`,
-        );
-      }
-      const opt = await unpackLayer('standalone', 'arm64');
-      if (process.arch !== 'arm64') {
-        // Keep the layer's binary, started through qemu by a wrapper in its place.
-        const node = join(opt, 'loki-lambda', 'node');
-        await rename(node, `${node}.aarch64`);
-        await writeFile(
-          node,
-          `#!/bin/sh\nexec ${QEMU_AARCH64} -L ${AARCH64_SYSROOT} "${node}.aarch64" "$@"\n`,
-        );
-        await chmod(node, 0o755);
-      }
+      const opt = await unpackArm64Layer('standalone', 'node');
 
       const result = await runLayer(opt, EMULATED_INIT_TIMEOUT_MS);
 
-      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expectShipped(result);
       expect(emulator?.registeredName()).toBe('loki-lambda');
-      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
-      expect(lines).toEqual(['hello from the layer', 'and a second line']);
     },
     RUN_TIMEOUT_MS,
   );
@@ -157,10 +168,8 @@ describe('the al2 layer (Bun, for Amazon Linux 2 runtimes), unpacked like /opt',
 
       const result = await runLayer(opt);
 
-      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
+      expectShipped(result);
       expect(emulator?.registeredName()).toBe('loki-lambda');
-      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
-      expect(lines).toEqual(['hello from the layer', 'and a second line']);
       expect(result.entries[0]?.labels).toMatchObject({ application: 'shop', function: 'layer-check' });
       expect(result.shutdown).toMatchObject({ exitedBeforeDeadline: true, killed: false });
     },
@@ -170,24 +179,11 @@ describe('the al2 layer (Bun, for Amazon Linux 2 runtimes), unpacked like /opt',
   it.skipIf(skipArm64)(
     `arm64: the launcher starts the layer’s aarch64 Bun (under qemu), which registers and ships logs${arm64SkipReason}`,
     async () => {
-      if (!arm64Runnable) {
-        throw new Error(
-          `cannot run the arm64 layer: install ${missingArm64Packages.join(', ')} (apt-get install -y ${missingArm64Packages.join(' ')})`,
-        );
-      }
-      const opt = await unpackLayer('al2', 'arm64');
-      if (process.arch !== 'arm64') {
-        const bun = join(opt, 'loki-lambda', 'bun');
-        await rename(bun, `${bun}.aarch64`);
-        await writeFile(bun, `#!/bin/sh\nexec ${QEMU_AARCH64} -L ${AARCH64_SYSROOT} "${bun}.aarch64" "$@"\n`);
-        await chmod(bun, 0o755);
-      }
+      const opt = await unpackArm64Layer('al2', 'bun');
 
       const result = await runLayer(opt, EMULATED_INIT_TIMEOUT_MS);
 
-      expect(result.init, result.output).toMatchObject({ ok: true, registered: true });
-      const lines = result.entries.filter((e) => e.labels.source === 'function').map((e) => e.line);
-      expect(lines).toEqual(['hello from the layer', 'and a second line']);
+      expectShipped(result);
     },
     RUN_TIMEOUT_MS,
   );
